@@ -1,0 +1,3 @@
+from telegemini.cli import main
+
+raise SystemExit(main())

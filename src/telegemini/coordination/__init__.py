@@ -1,0 +1,1 @@
+"""Ephemeral coordination: per-chat ordering locks and rate buckets (memory or Redis)."""

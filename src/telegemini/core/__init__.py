@@ -1,0 +1,1 @@
+"""Use cases and domain types; imports no SDK, driver or adapter."""

@@ -1,0 +1,1 @@
+"""Gemini adapter: google-genai on one side, core ports on the other."""

@@ -1,0 +1,1 @@
+"""Audio and image codecs (PyAV, Pillow), run off the event loop."""

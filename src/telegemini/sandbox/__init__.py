@@ -1,0 +1,1 @@
+"""Fake Telegram Bot API and fake Gemini servers for tests and the local sandbox."""

@@ -1,0 +1,1 @@
+"""Durable state through SQLAlchemy (SQLite or PostgreSQL), plus an in-memory store."""
