@@ -1,0 +1,156 @@
+"""Wiring: settings → storage, Gemini, core services, Telegram; and the process lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from google import genai
+from telegram.ext import Application
+
+from telegemini.coordination.memory import MemoryChatLocks
+from telegemini.core.assistant import Assistant
+from telegemini.core.chat import DEFAULT_SYSTEM_INSTRUCTION, ChatConfig, ChatService
+from telegemini.core.ports import ChatModel
+from telegemini.gemini.chat import GeminiChatModel, RetryPolicy
+from telegemini.gemini.client import make_client
+from telegemini.settings import Settings
+from telegemini.storage.sql import UPDATE_ID_RETENTION, SqlStore
+from telegemini.tg.application import ALLOWED_UPDATES, build_application
+from telegemini.tg.webhook import WebhookServer, derived_secret
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE = 8.0  # seconds for in-flight work after SIGTERM (Cloud Run allows 10)
+_HOUSEKEEPING_EVERY = 3600.0
+
+
+class Telegemini:
+    """One running bot. ``start``/``stop`` for embedding and tests; ``run`` for the CLI."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: SqlStore,
+        chat_model: ChatModel,
+        genai_client: genai.Client | None = None,
+        public_url: Callable[[int], str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._genai_client = genai_client
+        self._public_url = public_url
+        self.locks = MemoryChatLocks()
+        chat = ChatService(
+            chat_model,
+            store,
+            ChatConfig(
+                system_instruction=settings.system_prompt or DEFAULT_SYSTEM_INSTRUCTION,
+                keep_turns=settings.history_turns,
+                stream=settings.stream_replies,
+            ),
+        )
+        self.assistant = Assistant(chat, store)
+        self.application: Application = build_application(  # type: ignore[type-arg]
+            settings, assistant=self.assistant, locks=self.locks, store=store
+        )
+        self.webhook: WebhookServer | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def create(cls, settings: Settings, **kwargs: object) -> Telegemini:
+        """Open the database (applying migrations) and the Gemini client."""
+        store = await SqlStore.open(settings.database_url)
+        client = make_client(settings)
+        model = GeminiChatModel(
+            client,
+            model=settings.chat_model,
+            timeout=settings.gemini_timeout,
+            retry=RetryPolicy(
+                attempts=settings.gemini_retry_attempts, budget=settings.gemini_retry_budget
+            ),
+        )
+        return cls(settings, store=store, chat_model=model, genai_client=client, **kwargs)  # type: ignore[arg-type]
+
+    async def start(self) -> None:
+        app = self.application
+        await app.initialize()
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        if self.settings.mode == "webhook":
+            await self._start_webhook()
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        self._housekeeping = asyncio.create_task(self._housekeep(), name="housekeeping")
+        log.info("telegemini is running as @%s (%s mode)", app.bot.username, self.settings.mode)
+
+    async def _start_webhook(self) -> None:
+        settings = self.settings
+        secret = (
+            settings.telegram_secret_token.get_secret_value()
+            if settings.telegram_secret_token
+            else derived_secret(settings.token())
+        )
+        self.webhook = WebhookServer(self.application, secret=secret, port=settings.port)
+        port = await self.webhook.start()
+        base = self._public_url(port) if self._public_url else settings.webhook_url
+        assert base is not None
+        if urlsplit(base).scheme != "https":
+            log.warning("WEBHOOK_URL is not https: Telegram itself only delivers to https URLs")
+        await self.application.bot.set_webhook(
+            url=f"{base.rstrip('/')}/webhook",
+            secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+
+    async def stop(self) -> None:
+        """Stop taking updates, let in-flight work finish within the grace period, close."""
+        app = self.application
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+        if self.webhook is not None:
+            await self.webhook.stop()
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            try:
+                await asyncio.wait_for(app.stop(), SHUTDOWN_GRACE)
+            except TimeoutError:
+                log.warning("in-flight updates did not finish within %.0fs", SHUTDOWN_GRACE)
+        await app.shutdown()
+        await self.store.close()
+        if self._genai_client is not None:
+            await self._genai_client.aio.aclose()
+
+    async def run(self) -> None:
+        """Run until SIGINT or SIGTERM."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping")
+            await self.stop()
+
+    async def _housekeep(self) -> None:
+        while True:
+            try:
+                removed = await self.store.forget_updates_before(
+                    datetime.now(UTC) - UPDATE_ID_RETENTION
+                )
+                log.debug("forgot %d old update ids", removed)
+            except Exception:
+                log.exception("housekeeping failed")
+            await asyncio.sleep(_HOUSEKEEPING_EVERY)

@@ -1,0 +1,127 @@
+"""Conversation with memory: one answered message per call, streamed while it is generated."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegemini.core.models import (
+    Activity,
+    ChatCompleted,
+    ChatKey,
+    ChatRequest,
+    Part,
+    Reply,
+    TextDelta,
+    TextPart,
+)
+from telegemini.core.ports import ChatModel, ChatOutput, Store
+from telegemini.errors import ConversationExpired, EmptyPrompt, UpstreamUnavailable
+
+DEFAULT_SYSTEM_INSTRUCTION = (
+    "You are a helpful, friendly assistant chatting in Telegram. Answer in the language the "
+    "user writes in. Be concise unless asked for detail. Use Markdown sparingly: bold, italics, "
+    "lists, inline code and fenced code blocks render well; tables do not."
+)
+
+# Telegram shows at most 4096 characters per message; while streaming we show the tail.
+DRAFT_LIMIT = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class ChatConfig:
+    system_instruction: str = DEFAULT_SYSTEM_INSTRUCTION
+    keep_turns: int = 20
+    draft_interval: float = 0.6  # seconds between two streamed drafts of one answer
+    stream: bool = True
+
+
+class DraftThrottle:
+    """Decides when a growing answer is shown again: at once, then at most every ``interval``."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._last: float | None = None
+
+    def due(self) -> bool:
+        now = self._clock()
+        if self._last is None or now - self._last >= self._interval:
+            self._last = now
+            return True
+        return False
+
+
+def draft_text(text: str) -> str:
+    return text if len(text) <= DRAFT_LIMIT else "…" + text[-(DRAFT_LIMIT - 1) :]
+
+
+class ChatService:
+    """Answers a message within its conversation, keeping the chain and transcript stored."""
+
+    def __init__(self, model: ChatModel, store: Store, config: ChatConfig | None = None) -> None:
+        self._model = model
+        self._store = store
+        self._config = config or ChatConfig()
+
+    async def answer(
+        self,
+        key: ChatKey,
+        parts: list[Part],
+        out: ChatOutput,
+        *,
+        transcript_text: str | None = None,
+    ) -> str:
+        """Send ``parts`` to the model in ``key``'s conversation and deliver the reply.
+
+        ``transcript_text`` is what the local transcript records for the user's turn (the text
+        itself for text messages; a short label for media).
+        """
+        if not any(not isinstance(p, TextPart) or p.text.strip() for p in parts):
+            raise EmptyPrompt("no content")
+        conversation = await self._store.load_conversation(key)
+        request = ChatRequest(
+            parts=parts,
+            system_instruction=self._config.system_instruction,
+            previous_id=conversation.head_id,
+            history=list(conversation.transcript),
+        )
+        async with out.activity(Activity.TYPING):
+            try:
+                completed = await self._run(request, out)
+            except ConversationExpired:
+                # The model forgot the chain (expired, or another API key): start a new one
+                # seeded with our own transcript. The user notices nothing.
+                request.previous_id = None
+                completed = await self._run(request, out)
+        text = completed.text.strip()
+        if not text:
+            raise UpstreamUnavailable("empty answer")
+        user_text = transcript_text if transcript_text is not None else _text_of(parts)
+        await self._store.save_exchange(
+            key,
+            head_id=completed.interaction_id,
+            user_text=user_text,
+            model_text=text,
+            keep_turns=self._config.keep_turns,
+        )
+        await out.send(Reply(text))
+        return text
+
+    async def _run(self, request: ChatRequest, out: ChatOutput) -> ChatCompleted:
+        streaming = self._config.stream and out.can_stream
+        throttle = DraftThrottle(self._config.draft_interval)
+        pieces: list[str] = []
+        async for event in self._model.stream(request):
+            if isinstance(event, TextDelta):
+                pieces.append(event.text)
+                if streaming and throttle.due():
+                    await out.draft(draft_text("".join(pieces)))
+            elif isinstance(event, ChatCompleted):
+                return event
+        raise UpstreamUnavailable("the model stream ended without completing")
+
+
+def _text_of(parts: list[Part]) -> str:
+    return "\n".join(p.text for p in parts if isinstance(p, TextPart))

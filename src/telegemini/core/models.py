@@ -1,0 +1,157 @@
+"""Value types the core speaks. Adapters translate to and from these; nothing here knows Telegram
+or Gemini."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class ChatKey:
+    """One conversation: a chat, or one forum topic of a chat."""
+
+    chat_id: int
+    thread_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    id: int
+    first_name: str = ""
+    username: str | None = None
+    language_code: str | None = None
+
+
+class ChatType(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    id: int
+    type: ChatType
+    title: str | None = None
+
+    @property
+    def is_private(self) -> bool:
+        return self.type is ChatType.PRIVATE
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AudioPart:
+    data: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    data: bytes
+    mime_type: str
+
+
+Part = TextPart | AudioPart | ImagePart
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A bot command: ``/name args`` (the ``@botname`` suffix already checked and removed)."""
+
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One message addressed to the bot, already filtered by the adapter's group rules."""
+
+    update_id: int
+    message_id: int
+    chat: ChatRef
+    user: UserRef
+    thread_id: int | None = None
+    text: str = ""
+    command: Command | None = None
+    parts: tuple[Part, ...] = ()
+    unsupported: bool = False  # a kind of message the bot cannot handle (yet)
+
+    @property
+    def key(self) -> ChatKey:
+        return ChatKey(self.chat.id, self.thread_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One side of an exchange in the local transcript (text only)."""
+
+    role: Literal["user", "model"]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What is stored for a conversation: the model's head interaction and a bounded transcript."""
+
+    key: ChatKey
+    head_id: str | None = None
+    transcript: tuple[Turn, ...] = ()
+
+
+class Activity(StrEnum):
+    """What the chat shows while the bot works."""
+
+    TYPING = "typing"
+    RECORDING_VOICE = "record_voice"
+    UPLOADING_PHOTO = "upload_photo"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message the bot sends. ``text`` is Markdown; the adapter renders it for the platform."""
+
+    text: str
+    markdown: bool = True
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """One turn sent to the chat model."""
+
+    parts: list[Part]
+    system_instruction: str
+    previous_id: str | None = None
+    history: list[Turn] = field(default_factory=list)  # seeds a new chain when previous_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the answer as it is generated."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatCompleted:
+    """The end of an answer: the new head interaction and the whole text."""
+
+    interaction_id: str
+    text: str
+
+
+ChatEvent = TextDelta | ChatCompleted

@@ -1,0 +1,103 @@
+"""One exception tree for the whole bot.
+
+SDK and driver exceptions never travel past the adapter that met them: ``gemini/errors.py`` and
+``tg/`` translate them into these classes (``raise Mapped(...) from exc``), so the core and the
+error handler only ever see ours. What a user reads comes from the message catalog, looked up by
+``message_key`` in the user's language, never from ``str(exception)``.
+
+    TelegeminiError
+    ├── ConfigError                  invalid configuration; the process refuses to start
+    ├── StorageError                 the database failed
+    └── UserFacingError              something the user is told about, in their language
+        ├── EmptyPrompt              nothing to send to the model
+        ├── InputTooLarge            a file over a limit (size or duration)
+        ├── UnsupportedMedia         a kind of message we cannot handle
+        ├── ModelRefused             the model's safety system blocked the request or answer
+        ├── ConversationExpired      the model forgot the conversation (404 on the previous id);
+        │                            the chat service recovers from it, users never see it
+        └── UpstreamError            the model service failed
+            ├── UpstreamBusy         429 / overloaded; carries ``retry_after`` seconds
+            ├── UpstreamTimeout      no answer in time
+            └── UpstreamUnavailable  5xx, connection refused, malformed answer
+"""
+
+from __future__ import annotations
+
+
+class TelegeminiError(Exception):
+    """Root of every error raised on purpose by telegemini."""
+
+
+class ConfigError(TelegeminiError):
+    """The configuration is invalid; ``problems`` lists every issue with its fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+class StorageError(TelegeminiError):
+    """The database could not be read or written."""
+
+
+class UserFacingError(TelegeminiError):
+    """An error the user is told about. ``message_key`` names the catalog entry."""
+
+    message_key = "error.generic"
+
+    def message_args(self) -> dict[str, object]:
+        """Values interpolated into the catalog message."""
+        return {}
+
+
+class EmptyPrompt(UserFacingError):
+    message_key = "error.empty_prompt"
+
+
+class InputTooLarge(UserFacingError):
+    message_key = "error.too_large"
+
+    def __init__(self, detail: str = "", *, limit_mb: float | None = None) -> None:
+        super().__init__(detail)
+        self.limit_mb = limit_mb
+
+    def message_args(self) -> dict[str, object]:
+        return {"limit": f"{self.limit_mb:g}" if self.limit_mb is not None else "?"}
+
+
+class UnsupportedMedia(UserFacingError):
+    message_key = "error.unsupported"
+
+
+class ModelRefused(UserFacingError):
+    message_key = "error.refused"
+
+
+class ConversationExpired(UserFacingError):
+    """The previous interaction id is unknown to the model service (expired, or another key)."""
+
+    message_key = "error.generic"
+
+
+class UpstreamError(UserFacingError):
+    message_key = "error.upstream"
+
+
+class UpstreamBusy(UpstreamError):
+    message_key = "error.busy"
+
+    def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    def message_args(self) -> dict[str, object]:
+        seconds = max(1, round(self.retry_after)) if self.retry_after else 30
+        return {"seconds": seconds}
+
+
+class UpstreamTimeout(UpstreamError):
+    message_key = "error.timeout"
+
+
+class UpstreamUnavailable(UpstreamError):
+    message_key = "error.upstream"

@@ -1,0 +1,187 @@
+"""The chat model on Gemini's Interactions API: streamed, chained by ``previous_interaction_id``."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from google import genai
+
+from telegemini.core.models import (
+    AudioPart,
+    ChatCompleted,
+    ChatEvent,
+    ChatRequest,
+    ImagePart,
+    Part,
+    TextDelta,
+    TextPart,
+    Turn,
+)
+from telegemini.errors import (
+    ModelRefused,
+    UpstreamBusy,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    UserFacingError,
+)
+from telegemini.gemini.errors import looks_like_safety, map_exception
+
+log = logging.getLogger(__name__)
+
+_RETRYABLE = (UpstreamBusy, UpstreamUnavailable, UpstreamTimeout)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded retries: ``attempts`` in all, and at most ``budget`` seconds spent waiting.
+
+    A ``Retry-After`` from the server is honoured as given; if it would overrun the budget we
+    stop at once and tell the user how long to wait instead of holding the chat hostage.
+    """
+
+    attempts: int = 3
+    budget: float = 20.0
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, error: UserFacingError) -> float:
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            return float(retry_after)
+        return float(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+def content_block(part: Part) -> dict[str, Any]:
+    """An Interactions content block. Media go as base64 *strings*: the SDK corrupts raw bytes."""
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    kind = "audio" if isinstance(part, AudioPart) else "image"
+    assert isinstance(part, AudioPart | ImagePart)
+    return {
+        "type": kind,
+        "data": base64.b64encode(part.data).decode("ascii"),
+        "mime_type": part.mime_type,
+    }
+
+
+def input_steps(parts: list[Part], history: list[Turn]) -> list[dict[str, Any]]:
+    """The new user turn, preceded by earlier turns when a chain is seeded from a transcript."""
+    steps: list[dict[str, Any]] = [
+        {
+            "type": "user_input" if turn.role == "user" else "model_output",
+            "content": [{"type": "text", "text": turn.text}],
+        }
+        for turn in history
+    ]
+    steps.append({"type": "user_input", "content": [content_block(p) for p in parts]})
+    return steps
+
+
+class GeminiChatModel:
+    """``ChatModel`` over ``client.aio.interactions`` with our own classified retry policy."""
+
+    def __init__(
+        self,
+        client: genai.Client,
+        *,
+        model: str,
+        timeout: float,
+        retry: RetryPolicy | None = None,
+        generation_config: dict[str, Any] | None = None,
+    ) -> None:
+        self._client = client
+        self._model = model
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy()
+        self._generation_config = generation_config
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
+        body: dict[str, Any] = {
+            "model": self._model,
+            "input": input_steps(request.parts, [] if request.previous_id else request.history),
+            # Sent on every turn: previous_interaction_id carries only the history.
+            "system_instruction": request.system_instruction,
+            "store": True,
+        }
+        if request.previous_id:
+            body["previous_interaction_id"] = request.previous_id
+        if self._generation_config:
+            body["generation_config"] = self._generation_config
+
+        waited = 0.0
+        for attempt in range(1, self._retry.attempts + 1):
+            emitted = False
+            try:
+                async for event in self._stream_once(body):
+                    emitted = emitted or isinstance(event, TextDelta)
+                    yield event
+                return
+            except Exception as exc:
+                error = map_exception(exc)
+                delay = self._retry.delay(attempt, error)
+                give_up = (
+                    emitted
+                    or not isinstance(error, _RETRYABLE)
+                    or attempt == self._retry.attempts
+                    or waited + delay > self._retry.budget
+                )
+                if give_up:
+                    if error is exc:
+                        raise
+                    raise error from exc
+                log.warning(
+                    "gemini %s on attempt %d; retrying in %.2fs",
+                    type(error).__name__,
+                    attempt,
+                    delay,
+                )
+                waited += delay
+                await asyncio.sleep(delay)
+
+    async def _stream_once(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
+        interaction_id: str | None = None
+        pieces: list[str] = []
+        stream = await self._client.aio.interactions.create(
+            **body, stream=True, timeout=self._timeout
+        )
+        async with stream:
+            async for event in stream:
+                kind = getattr(event, "event_type", None)
+                if kind == "interaction.created":
+                    interaction_id = event.interaction.id or interaction_id
+                elif kind == "step.delta":
+                    delta = event.delta
+                    if getattr(delta, "type", None) == "text" and delta.text:
+                        pieces.append(delta.text)
+                        yield TextDelta(delta.text)
+                elif kind == "interaction.completed":
+                    interaction = event.interaction
+                    interaction_id = interaction.id or interaction_id
+                    _raise_for_status(getattr(interaction, "status", None), interaction)
+                elif kind == "error":
+                    raise _error_event(event)
+        if not interaction_id:
+            raise UpstreamUnavailable("stream ended without an interaction id")
+        yield ChatCompleted(interaction_id=interaction_id, text="".join(pieces))
+
+
+def _error_event(event: Any) -> UserFacingError:
+    error = getattr(event, "error", None)
+    message = f"{getattr(error, 'code', '')} {getattr(error, 'message', '')}".strip()
+    if looks_like_safety(message):
+        return ModelRefused(message)
+    return UpstreamUnavailable(f"stream error: {message}")
+
+
+def _raise_for_status(status: str | None, interaction: Any) -> None:
+    if status in (None, "completed", "incomplete"):
+        return
+    detail = str(getattr(interaction, "errors", None) or status)
+    if looks_like_safety(detail):
+        raise ModelRefused(detail)
+    raise UpstreamUnavailable(f"interaction {status}: {detail}")

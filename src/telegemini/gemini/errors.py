@@ -1,0 +1,103 @@
+"""Translate google-genai's two exception families (and transport errors) into ours.
+
+The Interactions path raises ``google.genai._interactions.*`` (not subclasses of
+``google.genai.errors.APIError``); the models/files path raises ``google.genai.errors.*`` and, on
+timeouts or refused connections, raw transport errors. Everything leaves this module as a
+``telegemini.errors.UserFacingError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx2
+from google.genai import _interactions
+from google.genai import errors as genai_errors
+
+from telegemini.errors import (
+    ConversationExpired,
+    InputTooLarge,
+    ModelRefused,
+    UpstreamBusy,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    UserFacingError,
+)
+
+_SAFETY_WORDS = ("safety", "blocked", "prohibited", "recitation", "blocklist", "spii")
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
+    if not headers:
+        return None
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if "retry-after-ms" in lowered:
+        try:
+            return max(0.0, float(lowered["retry-after-ms"]) / 1000)
+        except ValueError:
+            pass
+    raw = lowered.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def looks_like_safety(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in _SAFETY_WORDS)
+
+
+def from_status(status: int, message: str, headers: Mapping[str, str] | None) -> UserFacingError:
+    """Our error for an HTTP status answered by the Gemini API."""
+    if status == 404:
+        return ConversationExpired(message)
+    if status in (408, 504):
+        return UpstreamTimeout(message)
+    if status == 429:
+        return UpstreamBusy(message, retry_after=retry_after_seconds(headers))
+    if status == 413:
+        return InputTooLarge(message)
+    if status == 400 and looks_like_safety(message):
+        return ModelRefused(message)
+    if status >= 500:
+        return UpstreamUnavailable(message)
+    # 400/401/403 and the rest: a bug or a bad key; the operator must look at the log.
+    return UpstreamError(f"HTTP {status}: {message}")
+
+
+def map_exception(exc: BaseException) -> UserFacingError:
+    """Our error for any exception the SDK or its transports raised."""
+    if isinstance(exc, UserFacingError):
+        return exc
+    if isinstance(exc, _interactions.APITimeoutError | httpx2.TimeoutException | TimeoutError):
+        return UpstreamTimeout(type(exc).__name__)
+    if isinstance(exc, _interactions.APIStatusError):
+        headers: Mapping[str, str] | None = getattr(exc.response, "headers", None)
+        return from_status(exc.status_code or 500, _body_message(exc.body) or str(exc), headers)
+    if isinstance(exc, genai_errors.APIError):
+        response_headers = getattr(getattr(exc, "response", None), "headers", None)
+        return from_status(exc.code or 500, exc.message or exc.status or "", response_headers)
+    if isinstance(exc, _interactions.APIConnectionError | httpx2.TransportError | OSError):
+        return UpstreamUnavailable(type(exc).__name__)
+    return UpstreamUnavailable(f"{type(exc).__name__}: {exc}")
+
+
+def _body_message(body: Any) -> str:
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            return str(error.get("message") or error.get("status") or error.get("code") or "")
+    return ""

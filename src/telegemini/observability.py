@@ -1,0 +1,76 @@
+"""Logging set-up: text or JSON lines, and no secret in any line.
+
+The bot token is part of every Bot API URL, so HTTP client loggers would print it; they are
+raised to WARNING, and every formatted line (tracebacks included) passes through a redactor.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Literal
+
+# Loggers that print request URLs at INFO (and so the bot token).
+_NOISY = ("httpx", "httpx2", "httpcore", "httpcore2", "aiohttp.access", "apscheduler")
+# Anything shaped like a bot token, even one we were not told about.
+_TOKEN_SHAPE = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b")
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[REDACTED]")
+        return _TOKEN_SHAPE.sub("[REDACTED]", text)
+
+
+class RedactingFormatter(logging.Formatter):
+    def __init__(self, redactor: Redactor, fmt: str | None = None) -> None:
+        super().__init__(fmt)
+        self._redact = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(super().format(record))
+
+
+class JsonFormatter(RedactingFormatter):
+    """One JSON object per line; ``extra`` fields such as ``update_id`` and ``chat_id`` are kept."""
+
+    _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        payload.update({k: v for k, v in vars(record).items() if k not in self._STANDARD})
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return self._redact(json.dumps(payload, ensure_ascii=False, default=str))
+
+
+def configure_logging(
+    *, level: str = "INFO", fmt: Literal["text", "json"] = "text", secrets: Iterable[str] = ()
+) -> None:
+    redactor = Redactor(secrets)
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter(redactor))
+    else:
+        handler.setFormatter(
+            RedactingFormatter(redactor, "%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+        )
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(logging.WARNING)

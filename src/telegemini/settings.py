@@ -1,0 +1,222 @@
+"""The one validated configuration object, read from the environment and ``.env``.
+
+Variable names are public interface (see README): no prefix, and never renamed. No other module
+reads ``os.environ``; the object is built once at start-up and passed explicitly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from telegemini.errors import ConfigError
+
+IdList = Annotated[list[int], NoDecode]
+
+_FIXES: dict[str, str] = {
+    "TELEGRAM_SECRET_TOKEN": "use 1-256 characters from A-Z a-z 0-9 _ -",
+    "PORT": "use a TCP port number between 1 and 65535",
+    "ADMIN_USER_IDS": "write numeric Telegram user ids separated by commas, e.g. 12345,67890",
+    "ALLOWED_USER_IDS": "write numeric Telegram user ids separated by commas",
+    "ALLOWED_CHAT_IDS": "write numeric Telegram chat ids separated by commas",
+    "LOG_FORMAT": "use text or json",
+    "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
+}
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. Each field's description is its documentation."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        populate_by_name=True,
+    )
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, description="Bot token from @BotFather."
+    )
+    google_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+        description="Gemini API key (`GEMINI_API_KEY` is accepted too).",
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org",
+        description="Bot API server root: the bot calls `{root}/bot{token}/{method}`.",
+    )
+    gemini_base_url: str | None = Field(
+        default=None,
+        description="Gemini API root, for proxies and the sandbox (wins over the SDK's "
+        "`GOOGLE_GEMINI_BASE_URL`).",
+    )
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///data/telegemini.db",
+        description="SQLAlchemy URL; `postgresql+asyncpg://…` for several instances.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; when set, locks and rate limits are shared."
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS base URL; the bot registers `{WEBHOOK_URL}/webhook`.",
+    )
+    telegram_secret_token: SecretStr | None = Field(
+        default=None, description="Webhook secret; requests without it are refused with 403."
+    )
+    port: int = Field(default=8080, ge=1, le=65535, description="Webhook server port.")
+    k_service: str | None = Field(
+        default=None, description="Set by Cloud Run; selects webhook mode."
+    )
+    chat_model: str = Field(
+        default="gemini-3.1-flash-lite", description="Model for chat and audio understanding."
+    )
+    tts_model: str = Field(default="gemini-3.8-flash-lite-tts", description="Speech model.")
+    image_model: str = Field(default="gemini-3-pro-image", description="Image model.")
+    tts_voice: str = Field(default="Kore", description="Default voice.")
+    voice_enabled: bool = Field(
+        default=True, description="Default for new users: reply with a voice note as well."
+    )
+    admin_user_ids: IdList = Field(
+        default_factory=list, description="Comma-separated Telegram user ids with admin rights."
+    )
+    allowed_user_ids: IdList = Field(
+        default_factory=list, description="Comma-separated user ids allowed; empty = everyone."
+    )
+    allowed_chat_ids: IdList = Field(
+        default_factory=list, description="Comma-separated chat ids allowed; empty = everyone."
+    )
+    telegram_global_rate: float = Field(
+        default=30.0, gt=0, description="Messages per second the bot sends overall."
+    )
+    history_turns: int = Field(
+        default=20,
+        ge=0,
+        le=200,
+        description="Turns of local transcript kept per conversation, to reseed an expired one.",
+    )
+    system_prompt: str | None = Field(
+        default=None, description="Replaces the assistant's built-in system instruction."
+    )
+    gemini_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds to wait for one Gemini answer."
+    )
+    gemini_retry_attempts: int = Field(
+        default=3, ge=1, le=10, description="Attempts per Gemini call on 429/5xx/timeouts."
+    )
+    gemini_retry_budget: float = Field(
+        default=20.0, ge=0, description="Seconds of waiting between retries, at most, per call."
+    )
+    stream_replies: bool = Field(
+        default=True, description="Stream answers as drafts in private chats."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log verbosity."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`json` for one JSON object per line."
+    )
+
+    @field_validator("admin_user_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("telegram_secret_token")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+        if not 1 <= len(secret) <= 256 or not set(secret) <= allowed:
+            raise ValueError("must be 1-256 characters from A-Z a-z 0-9 _ -")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("webhook_url", "gemini_base_url", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    # --- derived values -------------------------------------------------------------------
+
+    @property
+    def mode(self) -> Literal["polling", "webhook"]:
+        """Webhook when a public URL is configured, else long polling."""
+        return "webhook" if self.webhook_url else "polling"
+
+    @property
+    def webhook_endpoint(self) -> str | None:
+        return f"{self.webhook_url.rstrip('/')}/webhook" if self.webhook_url else None
+
+    def token(self) -> str:
+        if self.telegram_bot_token is None:
+            raise ConfigError([_missing_token_help()])
+        return self.telegram_bot_token.get_secret_value()
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in a log line."""
+        values = [self.telegram_bot_token, self.google_api_key, self.telegram_secret_token]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+
+    def problems_for_run(self) -> list[str]:
+        """Everything that stops `telegemini run`, each with its fix."""
+        problems: list[str] = []
+        if self.telegram_bot_token is None:
+            problems.append(_missing_token_help())
+        if self.google_api_key is None:
+            problems.append(
+                "GOOGLE_API_KEY is not set: create a key at https://aistudio.google.com/apikey "
+                "and put GOOGLE_API_KEY=... in .env"
+            )
+        if self.k_service and not self.webhook_url:
+            problems.append(
+                "Cloud Run detected (K_SERVICE) but WEBHOOK_URL is not set: set it to the "
+                "service URL (https://<service>-<hash>.run.app)"
+            )
+        if self.webhook_url and urlsplit(self.webhook_url).scheme not in {"http", "https"}:
+            problems.append("WEBHOOK_URL must start with https:// (or http:// behind a proxy)")
+        return problems
+
+    def sqlite_path(self) -> Path | None:
+        """The file behind a SQLite URL, relative to the working directory."""
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix):
+            raw = self.database_url.removeprefix(prefix)
+            return None if raw in {"", ":memory:"} else Path(raw)
+        return None
+
+
+def _missing_token_help() -> str:
+    return (
+        "TELEGRAM_BOT_TOKEN is not set: talk to @BotFather in Telegram, send /newbot, and put "
+        "TELEGRAM_BOT_TOKEN=... in .env (or run `telegemini sandbox` to try the bot locally)"
+    )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning every validation problem into one ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "?"
+            fix = _FIXES.get(name, "")
+            problems.append(f"{name}: {error['msg']}" + (f" ({fix})" if fix else ""))
+        raise ConfigError(problems) from exc

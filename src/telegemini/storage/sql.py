@@ -1,0 +1,223 @@
+"""``Store`` on SQLAlchemy's async engine: SQLite (WAL) by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, delete, event, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from telegemini.core.models import ChatKey, Conversation, Turn, UserRef
+from telegemini.errors import StorageError
+from telegemini.storage.tables import (
+    NO_THREAD,
+    conversations,
+    processed_updates,
+    transcript_turns,
+    users,
+)
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK_ID = 0x7E1E_6E41  # serialises concurrent start-ups on PostgreSQL
+# Telegram redelivers an update for at most 24 hours; keep its id a while longer.
+UPDATE_ID_RETENTION = timedelta(days=2)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _thread(key: ChatKey) -> int:
+    return key.thread_id if key.thread_id is not None else NO_THREAD
+
+
+def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and its directory created.
+    ``schema`` (PostgreSQL) puts every table in that schema, e.g. one per test."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    connect_args = {"server_settings": {"search_path": schema}} if schema else {}
+    return create_async_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args
+    )
+
+
+def alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Apply pending migrations (idempotent; safe when several instances start at once)."""
+
+    def upgrade(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
+        command.upgrade(alembic_config(connection), "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade)
+
+
+class SqlStore:
+    """The durable ``Store``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        dialect = engine.dialect.name
+        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    @classmethod
+    async def open(
+        cls, url: str, *, run_migrations: bool = True, schema: str | None = None
+    ) -> SqlStore:
+        engine = make_engine(url, schema=schema)
+        if run_migrations:
+            await migrate(engine)
+        return cls(engine)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def claim_update(self, update_id: int) -> bool:
+        statement = (
+            self._insert(processed_updates)
+            .values(update_id=update_id, processed_at=_now())
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(processed_updates.c.update_id)
+        )
+        try:
+            async with self._engine.begin() as conn:
+                return (await conn.execute(statement)).first() is not None
+        except SQLAlchemyError as exc:
+            raise StorageError("claim_update failed") from exc
+
+    async def forget_updates_before(self, cutoff: datetime) -> int:
+        """Drop de-duplication records older than ``cutoff`` (Telegram keeps updates 24 h)."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                delete(processed_updates).where(processed_updates.c.processed_at < cutoff)
+            )
+            return int(result.rowcount or 0)
+
+    async def remember_user(self, user: UserRef) -> None:
+        now = _now()
+        values = {
+            "username": user.username,
+            "first_name": user.first_name,
+            "language_code": user.language_code,
+            "seen_at": now,
+        }
+        statement = (
+            self._insert(users)
+            .values(id=user.id, created_at=now, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(statement)
+
+    async def load_conversation(self, key: ChatKey) -> Conversation:
+        thread = _thread(key)
+        async with self._engine.connect() as conn:
+            head = (
+                await conn.execute(
+                    select(conversations.c.head_id).where(
+                        conversations.c.chat_id == key.chat_id,
+                        conversations.c.thread_id == thread,
+                    )
+                )
+            ).scalar_one_or_none()
+            rows = (
+                await conn.execute(
+                    select(transcript_turns.c.role, transcript_turns.c.text)
+                    .where(
+                        transcript_turns.c.chat_id == key.chat_id,
+                        transcript_turns.c.thread_id == thread,
+                    )
+                    .order_by(transcript_turns.c.id)
+                )
+            ).all()
+        turns = tuple(Turn(role="user" if r.role == "user" else "model", text=r.text) for r in rows)
+        return Conversation(key=key, head_id=head, transcript=turns)
+
+    async def save_exchange(
+        self, key: ChatKey, *, head_id: str, user_text: str, model_text: str, keep_turns: int
+    ) -> None:
+        thread = _thread(key)
+        now = _now()
+        where = (transcript_turns.c.chat_id == key.chat_id, transcript_turns.c.thread_id == thread)
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                self._insert(conversations)
+                .values(chat_id=key.chat_id, thread_id=thread, head_id=head_id, updated_at=now)
+                .on_conflict_do_update(
+                    index_elements=["chat_id", "thread_id"],
+                    set_={"head_id": head_id, "updated_at": now},
+                )
+            )
+            await conn.execute(
+                transcript_turns.insert(),
+                [
+                    {
+                        "chat_id": key.chat_id,
+                        "thread_id": thread,
+                        "role": role,
+                        "text": body,
+                        "created_at": now,
+                    }
+                    for role, body in (("user", user_text), ("model", model_text))
+                ],
+            )
+            newest = (
+                select(transcript_turns.c.id)
+                .where(*where)
+                .order_by(transcript_turns.c.id.desc())
+                .limit(keep_turns)
+                .scalar_subquery()
+            )
+            await conn.execute(
+                delete(transcript_turns).where(*where, transcript_turns.c.id.not_in(newest))
+            )
+
+    async def reset_conversation(self, key: ChatKey) -> None:
+        thread = _thread(key)
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                delete(conversations).where(
+                    conversations.c.chat_id == key.chat_id, conversations.c.thread_id == thread
+                )
+            )
+            await conn.execute(
+                delete(transcript_turns).where(
+                    transcript_turns.c.chat_id == key.chat_id,
+                    transcript_turns.c.thread_id == thread,
+                )
+            )

@@ -1,0 +1,96 @@
+"""The python-telegram-bot ``Application``: our request pacing, our update ordering, and one thin
+handler that translates, calls the core, and lets ``TelegramChatOutput`` render."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from telegemini.core.assistant import PUBLIC_COMMANDS, Assistant
+from telegemini.core.i18n import LANGUAGES, translate
+from telegemini.core.ports import ChatLocks, Store
+from telegemini.settings import Settings
+from telegemini.tg.processor import OrderedUpdateProcessor
+from telegemini.tg.ratelimit import TelegramRateLimiter
+from telegemini.tg.render import TelegramChatOutput
+from telegemini.tg.translate import to_incoming
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+# setMyCommands takes two-letter codes: Chinese gets the Simplified list (the most common).
+_MENU_LANGUAGE_CODES = {"es": "es", "ru": "ru", "zh-hans": "zh"}
+
+
+async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """Register the command menu, in English by default and per supported language."""
+    bot = application.bot
+    menus: list[tuple[str | None, str]] = [(None, "en")]
+    menus += [(code, lang) for lang, code in _MENU_LANGUAGE_CODES.items() if lang in LANGUAGES]
+    for code, language in menus:
+        commands = [
+            BotCommand(c.name, translate(language, c.description_key)) for c in PUBLIC_COMMANDS
+        ]
+        try:
+            await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+        except TelegramError as exc:
+            log.warning("could not publish the %s command menu: %s", code or "default", exc)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    assistant: Assistant,
+    locks: ChatLocks,
+    store: Store,
+) -> Application:  # type: ignore[type-arg]
+    root = settings.telegram_api_base_url.rstrip("/")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .rate_limiter(TelegramRateLimiter(overall_per_second=settings.telegram_global_rate))
+        .concurrent_updates(OrderedUpdateProcessor(locks, store))
+        .post_init(publish_commands)
+    )
+    if settings.mode == "webhook":
+        builder = builder.updater(None)
+    application = builder.build()
+
+    async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        bot = context.bot
+        incoming = to_incoming(update, bot_id=bot.id, bot_username=bot.username)
+        if incoming is None:
+            return
+        out = TelegramChatOutput(
+            bot,
+            incoming.chat,
+            thread_id=incoming.thread_id,
+            reply_to_message_id=incoming.message_id,
+            draft_id=incoming.message_id,
+        )
+        await assistant.handle(incoming, out)
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error(
+            "error while handling update %s",
+            update_id,
+            exc_info=context.error,
+            extra={"update_id": update_id},
+        )
+
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, on_message))
+    application.add_error_handler(on_error)
+    return application

@@ -1,0 +1,170 @@
+"""Pacing of everything the bot sends to Telegram.
+
+PTB's ``AIORateLimiter`` has no per-chat limit, counts chat actions against a group's 20 per
+minute, and pauses every chat in the bot when one of them gets a 429. This limiter follows
+Telegram's published limits instead:
+
+- about 1 message per second per chat (a burst of 3 is tolerated),
+- 20 messages per minute per group,
+- ``TELEGRAM_GLOBAL_RATE`` messages per second overall (30 by default),
+- a 429 pauses only the chat it came from (or everything, for calls without a chat), and the
+  call is retried a bounded number of times when the wait is reasonable.
+
+Chat actions and drafts are never queued behind messages: they skip the message budgets, and
+are dropped while their chat is paused, so they cannot starve the replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
+_COSMETIC = frozenset({"sendChatAction", "sendMessageDraft", "setMessageReaction"})
+_GLOBAL = "*"
+
+
+def _is_message(endpoint: str) -> bool:
+    if endpoint in _COSMETIC:
+        return False
+    return endpoint.startswith(("send", "edit", "copyMessage", "forwardMessage"))
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    value: int | timedelta = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class SlidingWindow:
+    """At most ``limit`` events in any ``period`` seconds. ``reserve`` books the earliest free
+    slot and says how long to wait for it, so concurrent callers get distinct slots."""
+
+    __slots__ = ("_booked", "limit", "period")
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        self._booked: deque[float] = deque()
+
+    def reserve(self, now: float) -> float:
+        while self._booked and self._booked[0] <= now - self.period:
+            self._booked.popleft()
+        slot = now
+        if len(self._booked) >= self.limit:
+            slot = max(now, self._booked[-self.limit] + self.period)
+        self._booked.append(slot)
+        return slot - now
+
+    def idle(self, now: float) -> bool:
+        return not self._booked or self._booked[-1] <= now - self.period
+
+
+class TelegramRateLimiter(BaseRateLimiter[int]):
+    """The bot's ``BaseRateLimiter``; ``rate_limit_args`` overrides ``max_retries`` per call."""
+
+    def __init__(
+        self,
+        *,
+        overall_per_second: float = 30.0,
+        chat_burst: int = 3,
+        chat_per_second: float = 1.0,
+        group_per_minute: int = 20,
+        max_retries: int = 3,
+        max_retry_after: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._overall = SlidingWindow(max(1, round(overall_per_second)), 1.0)
+        self._chat_limit = (chat_burst, chat_burst / chat_per_second)
+        self._group_limit = (group_per_minute, 60.0)
+        self._chats: dict[object, SlidingWindow] = {}
+        self._paused_until: dict[object, float] = {}
+        self._max_retries = max_retries
+        self._max_retry_after = max_retry_after
+        self._clock = clock
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        self._chats.clear()
+        self._paused_until.clear()
+
+    def _window(self, chat_id: object) -> SlidingWindow:
+        window = self._chats.get(chat_id)
+        if window is None:
+            if len(self._chats) > 10_000:
+                now = self._clock()
+                self._chats = {k: w for k, w in self._chats.items() if not w.idle(now)}
+            is_group = isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0)
+            limit, period = self._group_limit if is_group else self._chat_limit
+            window = self._chats[chat_id] = SlidingWindow(limit, period)
+        return window
+
+    def _pause_left(self, chat_id: object) -> float:
+        now = self._clock()
+        until = max(self._paused_until.get(chat_id, 0.0), self._paused_until.get(_GLOBAL, 0.0))
+        return max(0.0, until - now)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSONResult]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> JSONResult:
+        chat_id = _chat_key(data.get("chat_id"))
+        max_retries = self._max_retries if rate_limit_args is None else rate_limit_args
+        for attempt in range(max_retries + 1):
+            paused = self._pause_left(chat_id)
+            if paused and endpoint in _COSMETIC:
+                return True  # a stale "typing…" is worth less than the reply it would delay
+            if paused:
+                await asyncio.sleep(paused)
+            if chat_id is not None and _is_message(endpoint):
+                now = self._clock()
+                wait = max(self._window(chat_id).reserve(now), self._overall.reserve(now))
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                seconds = retry_after_seconds(exc)
+                # Telegram told us to wait: everything to this chat waits, retried or not.
+                scope = chat_id if chat_id is not None else _GLOBAL
+                self._paused_until[scope] = max(
+                    self._paused_until.get(scope, 0.0), self._clock() + seconds
+                )
+                if attempt >= max_retries or seconds > self._max_retry_after:
+                    raise
+                log.warning(
+                    "telegram flood control on %s for chat %s: waiting %.1fs (attempt %d)",
+                    endpoint,
+                    chat_id,
+                    seconds,
+                    attempt + 1,
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _chat_key(chat_id: Any) -> object:
+    if chat_id is None:
+        return None
+    if isinstance(chat_id, int):
+        return chat_id
+    text = str(chat_id)
+    try:
+        return int(text)
+    except ValueError:
+        return text  # @channelusername

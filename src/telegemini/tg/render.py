@@ -1,0 +1,146 @@
+"""``ChatOutput`` on Telegram: chat actions, streamed drafts, formatted and split replies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MessageEntity,
+    ReplyParameters,
+)
+from telegram.error import BadRequest, TelegramError
+
+from telegemini.core.models import Activity, ChatRef, Reply
+from telegemini.tg.formatting import Chunk, Entity, render_markdown, render_plain
+
+log = logging.getLogger(__name__)
+
+# A chat action shows for about 5 s or until the next message; refresh a little before.
+ACTION_REFRESH = 4.0
+
+
+def _is_entity_error(error: BadRequest) -> bool:
+    message = error.message.lower()
+    return "entit" in message or "parse" in message
+
+
+def _entities(entities: Sequence[Entity]) -> list[MessageEntity] | None:
+    if not entities:
+        return None
+    return [
+        MessageEntity(type=e.type, offset=e.offset, length=e.length, url=e.url, language=e.language)
+        for e in entities
+    ]
+
+
+def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+class TelegramChatOutput:
+    """Sends the answers to one incoming message."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        chat: ChatRef,
+        *,
+        thread_id: int | None = None,
+        reply_to_message_id: int | None = None,
+        draft_id: int = 1,
+    ) -> None:
+        self._bot = bot
+        self._chat = chat
+        self._thread_id = thread_id
+        # In groups, answers quote the message they answer so the thread stays readable.
+        self._reply_to = None if chat.is_private else reply_to_message_id
+        self._draft_id = draft_id or 1
+        self.sent_message_ids: list[int] = []
+
+    @property
+    def can_stream(self) -> bool:
+        return self._chat.is_private
+
+    @contextlib.asynccontextmanager
+    async def activity(self, kind: Activity) -> AsyncIterator[None]:
+        task = asyncio.create_task(self._show(kind), name=f"chat-action-{self._chat.id}")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _show(self, kind: Activity) -> None:
+        while True:
+            try:
+                await self._bot.send_chat_action(
+                    self._chat.id, kind.value, message_thread_id=self._thread_id
+                )
+            except TelegramError as exc:
+                log.debug("chat action failed in %s: %s", self._chat.id, exc)
+            await asyncio.sleep(ACTION_REFRESH)
+
+    async def draft(self, text: str) -> None:
+        if not self.can_stream:
+            return
+        try:
+            await self._bot.send_message_draft(
+                self._chat.id, self._draft_id, text=text, message_thread_id=self._thread_id
+            )
+        except TelegramError as exc:
+            # A draft is a cosmetic preview; the final message is what matters.
+            log.debug("draft failed in %s: %s", self._chat.id, exc)
+
+    async def send(self, reply: Reply) -> None:
+        chunks = render_markdown(reply.text) if reply.markdown else render_plain(reply.text)
+        keyboard = _keyboard(reply)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            await self._send_chunk(chunk, keyboard if last else None, quote=index == 0)
+
+    async def _send_chunk(
+        self, chunk: Chunk, keyboard: InlineKeyboardMarkup | None, *, quote: bool
+    ) -> None:
+        reply_parameters = (
+            ReplyParameters(self._reply_to, allow_sending_without_reply=True)
+            if quote and self._reply_to
+            else None
+        )
+        try:
+            message = await self._bot.send_message(
+                self._chat.id,
+                chunk.text,
+                entities=_entities(chunk.entities),
+                message_thread_id=self._thread_id,
+                reply_markup=keyboard,
+                reply_parameters=reply_parameters,
+            )
+        except BadRequest as exc:
+            if not chunk.entities or not _is_entity_error(exc):
+                raise
+            # Telegram refused the formatting: the words matter more than the styling.
+            log.warning(
+                "formatting refused in chat %s (%s); sending plain text", self._chat.id, exc
+            )
+            message = await self._bot.send_message(
+                self._chat.id,
+                chunk.text,
+                message_thread_id=self._thread_id,
+                reply_markup=keyboard,
+                reply_parameters=reply_parameters,
+            )
+        self.sent_message_ids.append(message.message_id)

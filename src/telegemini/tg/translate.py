@@ -1,0 +1,89 @@
+"""PTB ``Update`` → core ``IncomingMessage``, applying the group rules on the way.
+
+In groups and forum topics the bot answers only when it is mentioned, replied to, or commanded;
+everything else in the group is not for it and yields ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Message, MessageEntity, Update
+
+from telegemini.core.models import ChatKey, ChatRef, ChatType, Command, IncomingMessage, UserRef
+
+_CHAT_TYPES = {t.value: t for t in ChatType}
+
+
+def chat_key(update: Update) -> ChatKey | None:
+    """The conversation an update belongs to (for ordering), or None for chat-less updates."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    message = update.effective_message
+    thread = message.message_thread_id if message is not None and message.is_topic_message else None
+    return ChatKey(chat.id, thread)
+
+
+def _command(message: Message, bot_username: str) -> tuple[Command | None, bool]:
+    """(command, for_us). A ``/cmd@otherbot`` is not for us."""
+    text = message.text or message.caption or ""
+    found = {
+        **message.parse_entities([MessageEntity.BOT_COMMAND]),
+        **message.parse_caption_entities([MessageEntity.BOT_COMMAND]),
+    }
+    for entity, value in found.items():
+        if entity.offset != 0:
+            continue
+        name, _, target = value[1:].partition("@")
+        if target and target.lower() != bot_username.lower():
+            return None, False
+        return Command(name.lower(), text[len(value) :].strip()), True
+    return None, True
+
+
+def _mentions(message: Message, bot_username: str) -> bool:
+    handle = f"@{bot_username}".lower()
+    found = {
+        **message.parse_entities([MessageEntity.MENTION]),
+        **message.parse_caption_entities([MessageEntity.MENTION]),
+    }
+    return any(value.lower() == handle for value in found.values())
+
+
+def _strip_mention(text: str, bot_username: str) -> str:
+    stripped = re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.IGNORECASE)
+    return re.sub(r"[ \t]{2,}", " ", stripped).strip()
+
+
+def to_incoming(update: Update, *, bot_id: int, bot_username: str) -> IncomingMessage | None:
+    """The message for the core, or None when it is not addressed to the bot."""
+    message = update.message
+    if message is None or message.from_user is None or message.from_user.is_bot:
+        return None
+    chat_type = _CHAT_TYPES.get(message.chat.type)
+    if chat_type is None or chat_type is ChatType.CHANNEL:
+        return None
+    command, for_us = _command(message, bot_username)
+    if not for_us:
+        return None
+    text = message.text or message.caption or ""
+    if chat_type is not ChatType.PRIVATE:
+        replied = message.reply_to_message
+        replied_to_bot = (
+            replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+        )
+        if command is None and not replied_to_bot and not _mentions(message, bot_username):
+            return None
+        text = _strip_mention(text, bot_username)
+    user = message.from_user
+    return IncomingMessage(
+        update_id=update.update_id,
+        message_id=message.message_id,
+        chat=ChatRef(message.chat.id, chat_type, message.chat.title),
+        user=UserRef(user.id, user.first_name, user.username, user.language_code),
+        thread_id=message.message_thread_id if message.is_topic_message else None,
+        text=text if command is None else command.args,
+        command=command,
+        unsupported=not (message.text or message.caption),
+    )

@@ -1,0 +1,88 @@
+"""The webhook server: ``POST /webhook`` feeds PTB's update queue, ``GET /healthz`` answers 200.
+
+Requests must carry the secret token (compared in constant time) or get 403; a body that is not
+a JSON update gets 400; a body over the size limit gets 413. None of those reach a handler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
+MAX_BODY = 1024 * 1024  # Telegram updates are small; anything bigger is not from Telegram
+
+
+def derived_secret(token: str) -> str:
+    """A stable secret when the operator set none: every instance derives the same one."""
+    return hashlib.sha256(f"telegemini-webhook:{token}".encode()).hexdigest()[:48]
+
+
+class WebhookServer:
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        *,
+        secret: str,
+        host: str = "0.0.0.0",  # noqa: S104 - a webhook server must be reachable
+        port: int = 8080,
+        path: str = "/webhook",
+    ) -> None:
+        self._application = application
+        self._secret = secret.encode()
+        self._host = host
+        self._port = port
+        self._path = path
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_post(self._path, self._receive)
+        app.router.add_get("/healthz", self._healthz)
+        return app
+
+    async def start(self) -> int:
+        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        server = site._server  # aiohttp exposes the bound port only through the server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self._port
+        log.info("webhook server listening on %s:%s%s", self._host, self.port, self._path)
+        return self.port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("webhook request refused: missing or wrong secret token")
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            return web.Response(status=400, text="body is not JSON")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.Response(status=400, text="body is not a Telegram update")
+        try:
+            update = Update.de_json(data, self._application.bot)
+        except (KeyError, TypeError, ValueError):
+            return web.Response(status=400, text="malformed update")
+        await self._application.update_queue.put(update)
+        return web.Response(text="ok")

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import pytest
+
+from telegemini.core.chat import ChatConfig, ChatService, DraftThrottle, draft_text
+from telegemini.core.models import ChatKey, TextPart
+from telegemini.errors import EmptyPrompt, UpstreamBusy
+from telegemini.storage.memory import MemoryStore
+from tests.helpers.fakes import FakeChatModel, FakeChatOutput
+
+KEY = ChatKey(42)
+
+
+@pytest.fixture
+def model() -> FakeChatModel:
+    return FakeChatModel()
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+def service(model: FakeChatModel, store: MemoryStore, **config: object) -> ChatService:
+    return ChatService(model, store, ChatConfig(draft_interval=0, **config))  # type: ignore[arg-type]
+
+
+async def test_answer_is_sent_after_typing_and_chains_the_next_turn(model, store):
+    chat = service(model, store)
+    out = FakeChatOutput()
+    model.enqueue("Hello ", "there")
+    await chat.answer(KEY, [TextPart("hi")], out)
+    model.enqueue("again")
+    await chat.answer(KEY, [TextPart("and now?")], out)
+
+    assert out.texts == ["Hello there", "again"]
+    assert out.activities == ["typing", "typing"]
+    assert [r.previous_id for r in model.history] == [None, "i1"]
+    conversation = await store.load_conversation(KEY)
+    assert conversation.head_id == "i2"
+    assert [t.text for t in conversation.transcript] == ["hi", "Hello there", "and now?", "again"]
+
+
+async def test_drafts_grow_while_streaming_in_private_chats(model, store):
+    out = FakeChatOutput(can_stream=True)
+    model.enqueue("a", "b", "c")
+    await service(model, store).answer(KEY, [TextPart("x")], out)
+    assert out.drafts == ["a", "ab", "abc"]
+
+
+async def test_no_drafts_where_streaming_is_impossible(model, store):
+    out = FakeChatOutput(can_stream=False)
+    model.enqueue("a", "b")
+    await service(model, store).answer(KEY, [TextPart("x")], out)
+    assert out.drafts == []
+    assert out.texts == ["ab"]
+
+
+async def test_expired_conversation_is_reseeded_from_the_transcript(model, store):
+    chat = service(model, store)
+    out = FakeChatOutput()
+    model.enqueue("first answer")
+    await chat.answer(KEY, [TextPart("first question")], out)
+    model.expired.add("i1")
+    model.enqueue("second answer")
+    await chat.answer(KEY, [TextPart("second question")], out)
+
+    retry = model.history[-1]
+    assert retry.previous_id is None
+    assert [t.text for t in retry.history] == ["first question", "first answer"]
+    assert out.texts == ["first answer", "second answer"]
+    assert (await store.load_conversation(KEY)).head_id == "i2"
+
+
+async def test_transcript_is_bounded(model, store):
+    chat = service(model, store, keep_turns=4)
+    for n in range(5):
+        model.enqueue(f"a{n}")
+        await chat.answer(KEY, [TextPart(f"q{n}")], FakeChatOutput())
+    conversation = await store.load_conversation(KEY)
+    assert [t.text for t in conversation.transcript] == ["q3", "a3", "q4", "a4"]
+
+
+async def test_empty_prompt_never_reaches_the_model(model, store):
+    with pytest.raises(EmptyPrompt):
+        await service(model, store).answer(KEY, [TextPart("   ")], FakeChatOutput())
+    assert model.history == []
+
+
+async def test_failed_answer_leaves_the_conversation_untouched(model, store):
+    chat = service(model, store)
+    model.enqueue("ok")
+    await chat.answer(KEY, [TextPart("q1")], FakeChatOutput())
+    model.enqueue(error=UpstreamBusy("busy", retry_after=3))
+    with pytest.raises(UpstreamBusy):
+        await chat.answer(KEY, [TextPart("q2")], FakeChatOutput())
+    conversation = await store.load_conversation(KEY)
+    assert conversation.head_id == "i1"
+    assert len(conversation.transcript) == 2
+
+
+def test_draft_throttle_shows_first_at_once_then_at_most_every_interval():
+    now = [0.0]
+    throttle = DraftThrottle(1.0, clock=lambda: now[0])
+    shown = []
+    for t in (0.0, 0.2, 0.9, 1.0, 1.5, 2.1):
+        now[0] = t
+        shown.append(throttle.due())
+    assert shown == [True, False, False, True, False, True]
+
+
+def test_long_drafts_show_the_tail():
+    text = "x" * 5000 + "END"
+    assert draft_text(text).endswith("END")
+    assert len(draft_text(text)) == 4000

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from telegram.error import RetryAfter
+
+from telegemini.tg.ratelimit import SlidingWindow, TelegramRateLimiter
+
+
+def test_sliding_window_books_distinct_slots():
+    window = SlidingWindow(limit=3, period=3.0)
+    waits = [window.reserve(0.0) for _ in range(5)]
+    assert waits == [0.0, 0.0, 0.0, 3.0, 3.0]
+    assert window.reserve(10.0) == 0.0
+
+
+def test_sliding_window_never_exceeds_its_limit():
+    window = SlidingWindow(limit=20, period=60.0)
+    slots = [0.0 + window.reserve(0.0) for _ in range(45)]
+    for start in slots:
+        assert sum(start <= s < start + 60.0 for s in slots) <= 20
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_retry_after_is_honoured_then_the_call_succeeds(monkeypatch):
+    clock = Clock()
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    limiter = TelegramRateLimiter(clock=clock)
+    attempts = []
+
+    async def send(**_: object) -> bool:
+        attempts.append(clock.now)
+        if len(attempts) == 1:
+            raise RetryAfter(timedelta(seconds=2))
+        return True
+
+    result = await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 5}, None)
+    assert result is True
+    assert attempts == [0.0, 2.0]
+
+
+async def test_retry_after_beyond_the_cap_is_raised(monkeypatch):
+    limiter = TelegramRateLimiter(max_retry_after=10)
+
+    async def send(**_: object) -> bool:
+        raise RetryAfter(timedelta(seconds=300))
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 5}, None)
+
+
+async def test_chat_actions_are_dropped_while_the_chat_is_paused(monkeypatch):
+    clock = Clock()
+
+    async def fake_sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    limiter = TelegramRateLimiter(clock=clock, max_retries=0)
+    calls = []
+
+    async def flood(**_: object) -> bool:
+        raise RetryAfter(timedelta(seconds=5))
+
+    async def action(**_: object) -> bool:
+        calls.append("action")
+        return True
+
+    with pytest.raises(RetryAfter):
+        await limiter.process_request(flood, (), {}, "sendMessage", {"chat_id": 5}, 1)
+    assert await limiter.process_request(action, (), {}, "sendChatAction", {"chat_id": 5}, None)
+    assert calls == []  # dropped, not delayed
+    assert await limiter.process_request(action, (), {}, "sendChatAction", {"chat_id": 6}, None)
+    assert calls == ["action"]  # other chats are not paused
+
+
+async def test_per_chat_pacing_allows_a_burst_then_one_per_second(monkeypatch):
+    clock = Clock()
+
+    async def fake_sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    limiter = TelegramRateLimiter(clock=clock)
+    sent: list[float] = []
+
+    async def send(**_: object) -> bool:
+        sent.append(clock.now)
+        return True
+
+    for _ in range(5):
+        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 9}, None)
+    assert sent == [0.0, 0.0, 0.0, 3.0, 3.0]
