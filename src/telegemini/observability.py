@@ -16,7 +16,7 @@ from typing import Literal
 # Loggers that print request URLs at INFO (and so the bot token).
 _NOISY = ("httpx", "httpx2", "httpcore", "httpcore2", "aiohttp.access", "apscheduler")
 # Anything shaped like a bot token, even one we were not told about.
-_TOKEN_SHAPE = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b")
+_TOKEN_SHAPE = re.compile(r"(?<![0-9])[0-9]{6,12}:[A-Za-z0-9_-]{30,}")
 
 
 class Redactor:

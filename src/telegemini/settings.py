@@ -7,22 +7,17 @@ reads ``os.environ``; the object is built once at start-up and passed explicitly
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from telegemini.errors import ConfigError
 
-IdList = Annotated[list[int], NoDecode]
-
 _FIXES: dict[str, str] = {
     "TELEGRAM_SECRET_TOKEN": "use 1-256 characters from A-Z a-z 0-9 _ -",
-    "PORT": "use a TCP port number between 1 and 65535",
-    "ADMIN_USER_IDS": "write numeric Telegram user ids separated by commas, e.g. 12345,67890",
-    "ALLOWED_USER_IDS": "write numeric Telegram user ids separated by commas",
-    "ALLOWED_CHAT_IDS": "write numeric Telegram chat ids separated by commas",
+    "PORT": "use a TCP port number between 0 and 65535",
     "LOG_FORMAT": "use text or json",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
 }
@@ -60,9 +55,6 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///data/telegemini.db",
         description="SQLAlchemy URL; `postgresql+asyncpg://…` for several instances.",
     )
-    redis_url: str | None = Field(
-        default=None, description="Redis URL; when set, locks and rate limits are shared."
-    )
     webhook_url: str | None = Field(
         default=None,
         description="Public HTTPS base URL; the bot registers `{WEBHOOK_URL}/webhook`.",
@@ -70,27 +62,14 @@ class Settings(BaseSettings):
     telegram_secret_token: SecretStr | None = Field(
         default=None, description="Webhook secret; requests without it are refused with 403."
     )
-    port: int = Field(default=8080, ge=1, le=65535, description="Webhook server port.")
+    port: int = Field(
+        default=8080, ge=0, le=65535, description="Webhook server port (0 picks a free one)."
+    )
     k_service: str | None = Field(
         default=None, description="Set by Cloud Run; selects webhook mode."
     )
     chat_model: str = Field(
         default="gemini-3.1-flash-lite", description="Model for chat and audio understanding."
-    )
-    tts_model: str = Field(default="gemini-3.8-flash-lite-tts", description="Speech model.")
-    image_model: str = Field(default="gemini-3-pro-image", description="Image model.")
-    tts_voice: str = Field(default="Kore", description="Default voice.")
-    voice_enabled: bool = Field(
-        default=True, description="Default for new users: reply with a voice note as well."
-    )
-    admin_user_ids: IdList = Field(
-        default_factory=list, description="Comma-separated Telegram user ids with admin rights."
-    )
-    allowed_user_ids: IdList = Field(
-        default_factory=list, description="Comma-separated user ids allowed; empty = everyone."
-    )
-    allowed_chat_ids: IdList = Field(
-        default_factory=list, description="Comma-separated chat ids allowed; empty = everyone."
     )
     telegram_global_rate: float = Field(
         default=30.0, gt=0, description="Messages per second the bot sends overall."
@@ -123,15 +102,6 @@ class Settings(BaseSettings):
         default="text", description="`json` for one JSON object per line."
     )
 
-    @field_validator("admin_user_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
-    @classmethod
-    def _split_ids(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
-        if isinstance(value, int):
-            return [value]
-        return value
-
     @field_validator("telegram_secret_token")
     @classmethod
     def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -148,7 +118,7 @@ class Settings(BaseSettings):
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("webhook_url", "gemini_base_url", "redis_url", mode="before")
+    @field_validator("webhook_url", "gemini_base_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

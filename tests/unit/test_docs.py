@@ -1,0 +1,31 @@
+"""The README and .env.example document exactly the variables Settings reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from telegemini.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env_names() -> set[str]:
+    return {name.upper() for name in Settings.model_fields}
+
+
+def test_readme_table_lists_every_variable_and_no_other():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = re.findall(r"^\| `([A-Z_]+)` \|", readme, flags=re.MULTILINE)
+    assert set(table) == _env_names()
+
+
+def test_env_example_mentions_every_variable():
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    mentioned = set(re.findall(r"^#? ?([A-Z_]+)=", example, flags=re.MULTILINE))
+    assert _env_names() <= mentioned
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test" in (ROOT / "README.md").read_text(encoding="utf-8")
