@@ -59,10 +59,8 @@ def decode_to_pcm(data: bytes, *, rate: int = PCM_RATE) -> Pcm:
         resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
         chunks: list[bytes] = []
         for frame in container.decode(stream):
-            for converted in resampler.resample(frame):
-                chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
-        for converted in resampler.resample(None):
-            chunks.append(bytes(converted.planes[0])[: converted.samples * 2])
+            chunks.extend(_samples(resampler.resample(frame)))
+        chunks.extend(_samples(resampler.resample(None)))
     except av.error.FFmpegError as exc:
         raise AudioError(f"corrupt audio: {exc}") from exc
     finally:
@@ -97,13 +95,17 @@ def encode_voice(pcm: Pcm, *, bitrate: int = OPUS_BITRATE) -> VoiceNote:
     return VoiceNote(out.getvalue(), pcm.duration)
 
 
+def _samples(frames: list[av.AudioFrame]) -> list[bytes]:
+    """The s16 mono bytes of resampled frames (planes may be padded past the samples)."""
+    return [bytes(frame.planes[0])[: frame.samples * 2] for frame in frames]
+
+
 def _resample(pcm: Pcm, rate: int) -> Pcm:
     frame = av.AudioFrame(format="s16", layout="mono", samples=len(pcm.data) // 2)
     frame.planes[0].update(pcm.data[: (len(pcm.data) // 2) * 2])
     frame.sample_rate = pcm.rate
     resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
-    chunks = [bytes(f.planes[0])[: f.samples * 2] for f in resampler.resample(frame)]
-    chunks += [bytes(f.planes[0])[: f.samples * 2] for f in resampler.resample(None)]
+    chunks = _samples(resampler.resample(frame)) + _samples(resampler.resample(None))
     return Pcm(b"".join(chunks), rate)
 
 
@@ -116,7 +118,9 @@ def duration_of(data: bytes) -> float:
     return decode_to_pcm(data, rate=8000).duration
 
 
-def speech_to_voice(data: bytes, *, mime_type: str = "", sample_rate: int | None = None) -> VoiceNote:
+def speech_to_voice(
+    data: bytes, *, mime_type: str = "", sample_rate: int | None = None
+) -> VoiceNote:
     """Whatever a TTS model returned → a Telegram voice note.
 
     Sniffs the bytes rather than trusting the label: OGG/Opus passes through, WAV and other
