@@ -115,7 +115,11 @@ class Telegemini:
         """Stop taking updates, let in-flight work finish within the grace period, close."""
         app = self.application
         if self._housekeeping is not None:
+            # Awaited, not just cancelled: a query cut off while the pool closes can hang.
             self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+            self._housekeeping = None
         if self.webhook is not None:
             await self.webhook.stop()
         if app.updater is not None and app.updater.running:

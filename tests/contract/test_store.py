@@ -15,8 +15,8 @@ from tests.helpers.databases import POSTGRES_URL, postgres_schema, sqlite_url
 
 
 @pytest.fixture
-async def memory_store() -> AsyncIterator[MemoryStore]:
-    yield MemoryStore()
+async def memory_store() -> MemoryStore:
+    return MemoryStore()
 
 
 @pytest.fixture
@@ -97,9 +97,9 @@ async def test_reset_forgets_one_conversation_only(store):
     await store.save_exchange(ChatKey(5), head_id="a", user_text="x", model_text="y", keep_turns=10)
     await store.save_exchange(ChatKey(6), head_id="b", user_text="x", model_text="y", keep_turns=10)
     await store.reset_conversation(ChatKey(5))
-    assert await store.load_conversation(ChatKey(5)) == (await MemoryStore().load_conversation(
-        ChatKey(5)
-    ))
+    assert await store.load_conversation(ChatKey(5)) == (
+        await MemoryStore().load_conversation(ChatKey(5))
+    )
     assert (await store.load_conversation(ChatKey(6))).head_id == "b"
 
 

@@ -45,7 +45,11 @@ def _fresh_fakes(telegram: FakeTelegramServer, gemini: FakeGeminiServer) -> None
 
 
 def make_settings(
-    telegram: FakeTelegramServer, gemini: FakeGeminiServer, database_url: str, mode: str, **extra: Any
+    telegram: FakeTelegramServer,
+    gemini: FakeGeminiServer,
+    database_url: str,
+    mode: str,
+    **extra: Any,
 ) -> Settings:
     values: dict[str, Any] = {
         "_env_file": None,
@@ -75,11 +79,11 @@ async def start_bot(
     running: list[Telegemini] = []
     default_db = sqlite_url(tmp_path)
 
-    async def start(mode: str = "polling", database_url: str | None = None, **extra: Any) -> Telegemini:
+    async def start(
+        mode: str = "polling", database_url: str | None = None, **extra: Any
+    ) -> Telegemini:
         settings = make_settings(telegram, gemini, database_url or default_db, mode, **extra)
-        bot = await Telegemini.create(
-            settings, public_url=lambda port: f"http://127.0.0.1:{port}"
-        )
+        bot = await Telegemini.create(settings, public_url=lambda port: f"http://127.0.0.1:{port}")
         await bot.start()
         running.append(bot)
         return bot

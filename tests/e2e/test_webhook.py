@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import aiohttp
 import pytest
 
@@ -13,11 +16,26 @@ async def webhook_bot(start_bot):
 
 async def _post(bot, body: bytes, headers: dict[str, str]) -> int:
     url = f"http://127.0.0.1:{bot.webhook.port}/webhook"
-    async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as r:
+    data = io.BytesIO(body)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=data, headers=headers) as r,
+    ):
         return r.status
 
 
-UPDATE = b'{"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}, "from": {"id": 5, "is_bot": false, "first_name": "X"}, "text": "hi"}}'
+UPDATE = json.dumps(
+    {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "X"},
+            "text": "hi",
+        },
+    }
+).encode()
 
 
 async def test_wrong_or_missing_secret_is_refused(webhook_bot, telegram, gemini):
@@ -30,7 +48,10 @@ async def test_wrong_or_missing_secret_is_refused(webhook_bot, telegram, gemini)
 
 
 async def test_malformed_bodies_get_400_and_huge_ones_413(webhook_bot):
-    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": "e2e-secret_Token"}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": "e2e-secret_Token",
+    }
     assert await _post(webhook_bot, b"not json", headers) == 400
     assert await _post(webhook_bot, b'{"no": "update"}', headers) == 400
     assert await _post(webhook_bot, b"[" + b"1," * 600_000 + b"1]", headers) == 413

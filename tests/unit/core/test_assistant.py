@@ -17,8 +17,13 @@ from telegemini.storage.memory import MemoryStore
 from tests.helpers.fakes import FakeChatModel, FakeChatOutput
 
 
-def message(text: str = "", *, command: Command | None = None, language: str = "en",
-            unsupported: bool = False) -> IncomingMessage:
+def message(
+    text: str = "",
+    *,
+    command: Command | None = None,
+    language: str = "en",
+    unsupported: bool = False,
+) -> IncomingMessage:
     return IncomingMessage(
         update_id=1,
         message_id=10,
@@ -52,7 +57,7 @@ async def test_traditional_chinese_users_get_traditional_text(parts):
 
 
 async def test_reset_forgets_the_conversation(parts):
-    assistant, model, store = parts
+    assistant, _, store = parts
     await assistant.handle(message("hi"), FakeChatOutput())
     assert (await store.load_conversation(ChatKey(7))).head_id is not None
     out = FakeChatOutput()

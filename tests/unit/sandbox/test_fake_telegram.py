@@ -1,0 +1,318 @@
+"""The fake Bot API driven by the real python-telegram-bot 22.8 over HTTP."""
+
+import contextlib
+import datetime as dtm
+import re
+import zlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from telegemini.sandbox.fake_telegram import FakeChat, FakeEvent, FakeTelegramServer, FakeUser
+
+ALICE = FakeUser(42, "Alice", username="alice")
+BOB = FakeUser(43, "Bob", username="bob_the_user")
+TEAM = FakeChat(-1001234567890, "supergroup", title="Team")
+
+
+def png(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares ``width`` x ``height``."""
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\x00\x00\x00"
+    chunk = b"IHDR" + header
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + len(header).to_bytes(4, "big")
+        + chunk
+        + zlib.crc32(chunk).to_bytes(4, "big")
+        + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
+
+
+@pytest.fixture(scope="module")
+async def server() -> AsyncIterator[FakeTelegramServer]:
+    fake = FakeTelegramServer()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture(autouse=True)
+def clean(server: FakeTelegramServer) -> None:
+    server.reset()
+
+
+@pytest.fixture
+async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
+    async with Bot(
+        server.token, base_url=server.base_url, base_file_url=server.base_file_url
+    ) as client:
+        yield client
+
+
+def build_app(server: FakeTelegramServer) -> Application[Any, Any, Any, Any, Any, Any]:
+    return (
+        ApplicationBuilder()
+        .token(server.token)
+        .base_url(server.base_url)
+        .base_file_url(server.base_file_url)
+        .build()
+    )
+
+
+@contextlib.asynccontextmanager
+async def polling(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(timeout=dtm.timedelta(seconds=5))
+    try:
+        yield
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+
+async def test_get_me_and_wrong_token(server: FakeTelegramServer, bot: Bot) -> None:
+    me = await bot.get_me()
+
+    assert (me.id, me.username, me.is_bot) == (server.bot_id, server.bot_username, True)
+    assert me.can_join_groups is True
+    intruder = Bot("999:wrong", base_url=server.base_url)
+    with pytest.raises(InvalidToken, match="rejected by the server"):
+        await intruder.initialize()
+    await intruder.shutdown()
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.base_url}{server.token}/noSuchMethod") as response:
+            assert response.status == 404
+            assert await response.json() == {
+                "ok": False,
+                "error_code": 404,
+                "description": "Not Found: method not found",
+            }
+        async with http.post(
+            f"{server.base_url}{server.token}/SENDMESSAGE", json={"chat_id": 1, "text": "x"}
+        ) as response:
+            assert response.status == 400
+            assert (await response.json())["description"] == "Bad Request: chat not found"
+
+
+async def test_polling_delivers_text_command_mention_voice_photo(
+    server: FakeTelegramServer,
+) -> None:
+    app = build_app(server)
+    photo_bytes = png(1280, 960)
+
+    async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text("welcome")
+
+    async def on_mention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text("you called?")
+
+    async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(f"echo: {update.effective_message.text}")
+
+    async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        assert message.voice is not None
+        data = await (await message.voice.get_file()).download_as_bytearray()
+        await message.reply_text(f"voice {bytes(data)!r} {message.voice.duration}")
+
+    async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        largest = message.photo[-1]
+        data = await (await largest.get_file()).download_as_bytearray()
+        same = bytes(data) == photo_bytes
+        await message.reply_text(f"photo {largest.width}x{largest.height} {same} {message.caption}")
+
+    app.add_handler(CommandHandler("start", on_start))
+    app.add_handler(MessageHandler(filters.Mention(server.bot_username), on_mention))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(MessageHandler(filters.VOICE, on_voice))
+    app.add_handler(MessageHandler(filters.PHOTO, on_photo))
+
+    async with polling(app):
+        server.send_text(ALICE, "/start")
+        server.send_text(ALICE, "hello")
+        server.send_text(BOB, f"/start@{server.bot_username}", chat=TEAM)
+        server.send_text(BOB, f"@{server.bot_username} what is 2+2?", chat=TEAM)
+        server.send_voice(ALICE, b"OggS-voice", duration=3)
+        last = server.send_photo(
+            ALICE, photo_bytes, width=1280, height=960, caption="what is this?"
+        )
+        await server.wait_for_calls("sendMessage", 4, chat_id=ALICE.id)
+        await server.wait_for_calls("sendMessage", 2, chat_id=TEAM.id)
+
+    assert [m["text"] for m in server.bot_messages(ALICE.id)] == [
+        "welcome",
+        "echo: hello",
+        "voice b'OggS-voice' 0:00:03",
+        "photo 1280x960 True what is this?",
+    ]
+    assert [m["text"] for m in server.bot_messages(TEAM.id)] == ["welcome", "you called?"]
+    assert [m["message_id"] for m in server.chat_log(ALICE.id)] == list(range(1, 9))
+    [voice_path, photo_path] = server.downloads
+    assert re.fullmatch(r"voice/file_\d+\.oga", voice_path)
+    assert re.fullmatch(r"photos/file_\d+\.jpg", photo_path)
+    # The final getUpdates confirmed everything: nothing is pending any more.
+    final_poll = server.calls_of("getUpdates")[-1]
+    assert final_poll.params["offset"] == str(last["update_id"] + 1)
+    async with Bot(server.token, base_url=server.base_url) as bot:
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+
+
+async def test_offsets_confirm_and_redelivery(server: FakeTelegramServer, bot: Bot) -> None:
+    first = server.send_text(ALICE, "one")
+    second = server.send_text(ALICE, "two")
+
+    fetched = await bot.get_updates(timeout=0)
+    again = await bot.get_updates(offset=first["update_id"] + 1, timeout=0)
+    server.redeliver(first)
+    redelivered = await bot.get_updates(offset=second["update_id"] + 1, timeout=0)
+    empty = await bot.get_updates(offset=second["update_id"] + 1, timeout=0)
+
+    assert [u.update_id for u in fetched] == [first["update_id"], second["update_id"]]
+    assert [u.update_id for u in again] == [second["update_id"]]
+    assert [u.update_id for u in redelivered] == [first["update_id"]]
+    assert empty == ()
+
+
+async def test_long_poll_wakes_on_update_and_filters_allowed_updates(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
+    server.add_chat(ALICE)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a")]])
+    sent = await bot.send_message(ALICE.id, "pick", reply_markup=keyboard)
+    server.send_text(ALICE, "ignored kind")
+    server.press_button(ALICE, sent.to_dict(), "a")
+
+    updates = await bot.get_updates(timeout=5, allowed_updates=["callback_query"])
+
+    assert [u.callback_query.data for u in updates if u.callback_query] == ["a"]
+    assert len(updates) == 1
+
+
+async def test_callback_query_round_trip(server: FakeTelegramServer) -> None:
+    app = build_app(server)
+
+    async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        keyboard = [[InlineKeyboardButton("Again", callback_data="regen:1")]]
+        await update.effective_message.reply_text(
+            "pick", reply_markup=InlineKeyboardMarkup(keyboard)
+        )
+
+    async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        assert query.message is not None
+        await query.answer("done")
+        await query.edit_message_text(f"chose {query.data}")
+
+    app.add_handler(CommandHandler("start", on_start))
+    app.add_handler(CallbackQueryHandler(on_button))
+    async with polling(app):
+        server.send_text(ALICE, "/start")
+        [message] = await server.wait_for_bot_messages(ALICE.id, 1)
+        server.press_button(ALICE, message, "regen:1")
+        await server.wait_for_calls("editMessageText")
+
+    [edited] = server.bot_messages(ALICE.id)
+    assert edited["text"] == "chose regen:1"
+    assert "reply_markup" not in edited
+    assert "edit_date" in edited
+    assert [a["text"] for a in server.callback_answers] == ["done"]
+    with pytest.raises(ValueError, match="no button"):
+        server.press_button(ALICE, edited, "regen:1")
+
+
+async def test_wait_for_calls_times_out_readably(server: FakeTelegramServer, bot: Bot) -> None:
+    server.add_chat(ALICE)
+    await bot.send_chat_action(ALICE.id, "typing")
+    with pytest.raises(AssertionError) as caught:
+        await server.wait_for_calls("sendMessage", timeout=0.05, chat_id=ALICE.id)
+    message = str(caught.value)
+    assert "waiting for 1 successful sendMessage call(s) in chat 42; got 0" in message
+    assert "sendChatAction [200] chat=42" in message
+
+
+async def test_subscribers_see_events(server: FakeTelegramServer, bot: Bot) -> None:
+    events: list[FakeEvent] = []
+    unsubscribe = server.subscribe(events.append)
+    try:
+        server.send_text(ALICE, "hi")
+        await bot.send_message(ALICE.id, "hello")
+    finally:
+        unsubscribe()
+    kinds = [e.kind for e in events]
+    assert kinds[:2] == ["message", "update"]
+    assert "call" in kinds
+    assert kinds.count("message") == 2
+
+
+async def test_get_updates_conflicts_while_webhook_set(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
+    await bot.set_webhook("http://127.0.0.1:9/hook", secret_token="s3cr3t-Token_1")
+    with pytest.raises(Conflict, match="webhook is active"):
+        await bot.get_updates(timeout=0)
+    with pytest.raises(BadRequest, match="Secret token contains unallowed characters"):
+        await bot.set_webhook("http://127.0.0.1:9/hook", secret_token="bad token!")
+    await bot.delete_webhook()
+    assert await bot.get_updates(timeout=0) == ()
+
+
+async def test_user_side_replies_threads_privacy_and_blocking(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
+    forum = FakeChat(-1009, "supergroup", title="Forum", is_forum=True)
+    asked = server.send_text(BOB, "topic start", chat=forum, message_thread_id=5)["message"]
+    reply = server.send_text(
+        ALICE, "re", chat=forum, reply_to_message_id=asked["message_id"], message_thread_id=5
+    )["message"]
+    assert reply["reply_to_message"]["text"] == "topic start"
+    assert (reply["message_thread_id"], reply["is_topic_message"]) == (5, True)
+    with pytest.raises(ValueError, match="does not exist"):
+        server.send_text(ALICE, "x", chat=forum, reply_to_message_id=404)
+
+    server.privacy_mode = True
+    try:
+        ignored = server.send_text(BOB, "just chatting", chat=TEAM)
+        addressed = server.send_text(BOB, f"hey @{server.bot_username}", chat=TEAM)
+        private = server.send_text(BOB, "hello")
+    finally:
+        server.privacy_mode = False
+    assert "update_id" not in ignored
+    assert "update_id" in addressed
+    assert "update_id" in private
+    injected = server.inject_update({"message": addressed["message"]})
+    updates = await bot.get_updates(timeout=0)
+    assert [u.update_id for u in updates][-1] == injected["update_id"]
+    assert len(server.chat_log(TEAM.id)) == 2
+
+    server.set_blocked(BOB)
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.send_message(BOB.id, "still there?")
