@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from telegemini.sandbox.fake_gemini import Fault
 from telegemini.sandbox.fake_telegram import FakeChat, FakeUser
 
@@ -55,14 +57,15 @@ async def test_alias_new_also_resets(bot, telegram, alice):
     assert text.startswith("Fresh start")
 
 
-async def test_memory_survives_a_restart(start_bot, telegram, alice, tmp_path):
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_memory_survives_a_restart(start_bot, telegram, alice, tmp_path, mode):
     database = f"sqlite+aiosqlite:///{tmp_path / 'persist.db'}"
-    first = await start_bot("polling", database_url=database)
+    first = await start_bot(mode, database_url=database)
     telegram.send_text(alice, "the password is swordfish")
     await telegram.wait_for_bot_messages(alice.id, 1)
     await first.stop()
 
-    await start_bot("polling", database_url=database)
+    await start_bot(mode, database_url=database)
     telegram.send_text(alice, "what was the password?")
     texts = await reply_texts(telegram, alice.id, 2)
     assert "Earlier you said: the password is swordfish" in texts[1]
@@ -80,10 +83,11 @@ async def test_forgotten_interaction_is_recovered_from_the_transcript(bot, teleg
     assert "previous_interaction_id" not in retried
 
 
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_one_chat_stays_in_order_while_others_run_concurrently(
-    start_bot, telegram, gemini, alice, bob
+    start_bot, telegram, gemini, alice, bob, mode
 ):
-    await start_bot("polling")
+    await start_bot(mode)
     gemini.latency = 0.3
     for n in range(3):
         telegram.send_text(alice, f"a{n}")
@@ -210,8 +214,21 @@ async def test_forum_topics_are_separate_conversations(bot, telegram, alice):
     assert messages[1].get("message_thread_id") == 22
 
 
-async def test_concurrent_updates_do_not_block_the_loop(bot, telegram, alice, bob):
+async def test_many_chats_at_once_are_all_answered(bot, telegram, alice, bob):
     users = [FakeUser(id=5000 + n, first_name=f"U{n}") for n in range(20)]
     for user in users:
         telegram.send_text(user, "hi")
     await asyncio.gather(*(telegram.wait_for_bot_messages(u.id, 1) for u in users))
+
+
+async def test_safety_block_has_its_own_message(bot, telegram, alice):
+    telegram.send_text(alice, "[[blocked]] something nasty")
+    [text] = await reply_texts(telegram, alice.id, 1)
+    assert text == "I can't help with that request: it was blocked by the model's safety rules."
+
+
+async def test_gemini_timeout_is_explained(start_bot, telegram, alice):
+    await start_bot("polling", gemini_timeout=0.3, gemini_retry_attempts=1)
+    telegram.send_text(alice, "[[hang:2]] slow question")
+    [text] = await reply_texts(telegram, alice.id, 1)
+    assert text == "Gemini took too long to answer. Please try again."

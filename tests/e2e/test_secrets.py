@@ -11,20 +11,14 @@ from tests.e2e.conftest import GEMINI_KEY
 
 async def test_token_and_key_never_reach_the_log(start_bot, telegram, alice):
     stream = io.StringIO()
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    try:
-        configure_logging(level="DEBUG", secrets=[telegram.token, GEMINI_KEY])
-        root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
-        bot = await start_bot("polling")
-        telegram.send_text(alice, "hello")
-        await telegram.wait_for_bot_messages(alice.id, 1)
-        telegram.send_text(alice, "[[fail:500]] make it fail")
-        await telegram.wait_for_bot_messages(alice.id, 2)
-        await bot.stop()
-    finally:
-        root.handlers[:] = saved[0]
-        root.setLevel(saved[1])
+    configure_logging(level="DEBUG", secrets=[telegram.token, GEMINI_KEY])
+    logging.getLogger().handlers[0].setStream(stream)  # type: ignore[attr-defined]
+    bot = await start_bot("polling")
+    telegram.send_text(alice, "hello")
+    await telegram.wait_for_bot_messages(alice.id, 1)
+    telegram.send_text(alice, "[[fail:500]] make it fail")
+    await telegram.wait_for_bot_messages(alice.id, 2)
+    await bot.stop()
     output = stream.getvalue()
     assert "getUpdates" in output or "telegemini" in output  # the log really was written
     assert telegram.token not in output
