@@ -14,14 +14,19 @@ from google import genai
 from telegram.ext import Application
 
 from telegemini.coordination.memory import MemoryChatLocks
-from telegemini.core.assistant import Assistant
+from telegemini.core.assistant import Assistant, AssistantConfig
 from telegemini.core.chat import DEFAULT_SYSTEM_INSTRUCTION, ChatConfig, ChatService
-from telegemini.core.ports import ChatModel
-from telegemini.gemini.chat import GeminiChatModel, RetryPolicy
+from telegemini.core.ports import ChatModel, SpeechSynthesizer
+from telegemini.core.voice import VoiceConfig, VoiceService
+from telegemini.gemini.chat import GeminiChatModel
 from telegemini.gemini.client import make_client
+from telegemini.gemini.retry import RetryPolicy
+from telegemini.gemini.speech import GeminiSpeech
+from telegemini.media.codec import PyAvAudioCodec
 from telegemini.settings import Settings
 from telegemini.storage.sql import UPDATE_ID_RETENTION, SqlStore
-from telegemini.tg.application import ALLOWED_UPDATES, build_application
+from telegemini.tg.application import ALLOWED_UPDATES, add_handlers, build_application
+from telegemini.tg.files import TelegramFiles
 from telegemini.tg.webhook import WebhookServer, derived_secret
 
 log = logging.getLogger(__name__)
@@ -39,6 +44,7 @@ class Telegemini:
         *,
         store: SqlStore,
         chat_model: ChatModel,
+        speech: SpeechSynthesizer | None = None,
         genai_client: genai.Client | None = None,
         public_url: Callable[[int], str] | None = None,
     ) -> None:
@@ -47,6 +53,9 @@ class Telegemini:
         self._genai_client = genai_client
         self._public_url = public_url
         self.locks = MemoryChatLocks()
+        self.application: Application = build_application(  # type: ignore[type-arg]
+            settings, locks=self.locks, store=store
+        )
         chat = ChatService(
             chat_model,
             store,
@@ -56,10 +65,26 @@ class Telegemini:
                 stream=settings.stream_replies,
             ),
         )
-        self.assistant = Assistant(chat, store)
-        self.application: Application = build_application(  # type: ignore[type-arg]
-            settings, assistant=self.assistant, locks=self.locks, store=store
+        voice = VoiceService(
+            TelegramFiles(self.application.bot),
+            PyAvAudioCodec(),
+            speech,
+            VoiceConfig(
+                max_input_seconds=settings.voice_max_duration,
+                default_voice=settings.tts_voice,
+            ),
         )
+        self.assistant = Assistant(
+            chat,
+            store,
+            voice,
+            AssistantConfig(
+                voice_replies_default=settings.voice_enabled,
+                default_voice=settings.tts_voice,
+                custom_instruction=settings.system_prompt,
+            ),
+        )
+        add_handlers(self.application, self.assistant)
         self.webhook: WebhookServer | None = None
         self._housekeeping: asyncio.Task[None] | None = None
 
@@ -68,15 +93,23 @@ class Telegemini:
         """Open the database (applying migrations) and the Gemini client."""
         store = await SqlStore.open(settings.database_url)
         client = make_client(settings)
-        model = GeminiChatModel(
-            client,
-            model=settings.chat_model,
-            timeout=settings.gemini_timeout,
-            retry=RetryPolicy(
-                attempts=settings.gemini_retry_attempts, budget=settings.gemini_retry_budget
-            ),
+        retry = RetryPolicy(
+            attempts=settings.gemini_retry_attempts, budget=settings.gemini_retry_budget
         )
-        return cls(settings, store=store, chat_model=model, genai_client=client, **kwargs)  # type: ignore[arg-type]
+        model = GeminiChatModel(
+            client, model=settings.chat_model, timeout=settings.gemini_timeout, retry=retry
+        )
+        speech = GeminiSpeech(
+            client, model=settings.tts_model, timeout=settings.gemini_timeout, retry=retry
+        )
+        return cls(
+            settings,
+            store=store,
+            chat_model=model,
+            speech=speech,
+            genai_client=client,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
     async def start(self) -> None:
         app = self.application

@@ -10,7 +10,9 @@ error handler only ever see ours. What a user reads comes from the message catal
     ├── StorageError                 the database failed
     └── UserFacingError              something the user is told about, in their language
         ├── EmptyPrompt              nothing to send to the model
-        ├── InputTooLarge            a file over a limit (size or duration)
+        ├── InputTooLarge            a file over the size limit
+        ├── InputTooLong             audio or video over the duration limit
+        ├── CorruptMedia             a file that cannot be decoded (or is empty)
         ├── UnsupportedMedia         a kind of message we cannot handle
         ├── ModelRefused             the model's safety system blocked the request or answer
         ├── ConversationExpired      the model forgot the conversation (404 on the previous id);
@@ -63,6 +65,21 @@ class InputTooLarge(UserFacingError):
 
     def message_args(self) -> dict[str, object]:
         return {"limit": f"{self.limit_mb:g}" if self.limit_mb is not None else "?"}
+
+
+class InputTooLong(UserFacingError):
+    message_key = "error.too_long"
+
+    def __init__(self, detail: str = "", *, limit_seconds: float) -> None:
+        super().__init__(detail)
+        self.limit_seconds = limit_seconds
+
+    def message_args(self) -> dict[str, object]:
+        return {"minutes": f"{self.limit_seconds / 60:g}"}
+
+
+class CorruptMedia(UserFacingError):
+    message_key = "error.corrupt"
 
 
 class UnsupportedMedia(UserFacingError):

@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     chat_model: str = Field(
         default="gemini-3.1-flash-lite", description="Model for chat and audio understanding."
     )
+    tts_model: str = Field(default="gemini-3.8-flash-lite-tts", description="Speech model.")
+    tts_voice: str = Field(default="Kore", description="Default voice of voice replies.")
+    voice_enabled: bool = Field(
+        default=True, description="Default for new users: reply with a voice note as well."
+    )
+    voice_max_duration: float = Field(
+        default=600.0, gt=0, description="Longest voice or audio message accepted, in seconds."
+    )
     telegram_global_rate: float = Field(
         default=30.0, gt=0, description="Messages per second the bot sends overall."
     )

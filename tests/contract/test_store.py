@@ -106,3 +106,22 @@ async def test_reset_forgets_one_conversation_only(store):
 async def test_users_are_remembered_and_updated(store):
     await store.remember_user(UserRef(1, "Ada", "ada", "en"))
     await store.remember_user(UserRef(1, "Ada L.", "ada", "ru"))  # must not raise on conflict
+
+
+async def test_preferences_default_then_persist_per_chat_and_user(store):
+    from telegemini.core.models import Mode, Preferences
+
+    assert await store.load_preferences(1, 2) == Preferences()
+    chosen = Preferences(
+        mode=Mode.TRANSLATION,
+        voice_replies=False,
+        voice="Puck",
+        target_language="Spanish",
+        ui_language="ru",
+        expressive=True,
+    )
+    await store.save_preferences(1, 2, chosen)
+    assert await store.load_preferences(1, 2) == chosen
+    assert await store.load_preferences(1, 3) == Preferences()
+    await store.save_preferences(1, 2, Preferences(mode=Mode.TRANSCRIPTION))
+    assert await store.load_preferences(1, 2) == Preferences(mode=Mode.TRANSCRIPTION)

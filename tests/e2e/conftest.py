@@ -63,6 +63,7 @@ def make_settings(
         "port": 0,
         "webhook_url": "http://127.0.0.1:0" if mode == "webhook" else None,
         "telegram_secret_token": "e2e-secret_Token" if mode == "webhook" else None,
+        "voice_enabled": False,  # voice tests turn it on; text tests count text messages
     }
     values.update(extra)
     return Settings(**values)

@@ -9,13 +9,17 @@ from dataclasses import dataclass, field
 
 from telegemini.core.models import (
     Activity,
+    Attachment,
     ChatCompleted,
     ChatEvent,
     ChatRequest,
     Reply,
+    Speech,
     TextDelta,
+    VoiceNote,
 )
-from telegemini.errors import ConversationExpired
+from telegemini.core.voice import VOICES
+from telegemini.errors import ConversationExpired, CorruptMedia
 
 
 @dataclass
@@ -73,10 +77,81 @@ class FakeChatOutput:
     async def draft(self, text: str) -> None:
         self.drafts.append(text)
 
+    voices: list[VoiceNote] = field(default_factory=list)
+    edits: list[tuple[int, Reply]] = field(default_factory=list)
+    callback_answers: list[str | None] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)  # "text" / "voice" in the order sent
+
     async def send(self, reply: Reply) -> None:
         assert not self.active, "a reply must not be sent while 'typing…' is still shown"
         self.sent.append(reply)
+        self.events.append("text")
+
+    async def send_voice(self, note: VoiceNote) -> None:
+        assert not self.active, "a voice note must not be sent while 'recording…' is shown"
+        self.voices.append(note)
+        self.events.append("voice")
+
+    async def edit(self, message_id: int, reply: Reply) -> None:
+        self.edits.append((message_id, reply))
+
+    async def answer_callback(self, text: str | None = None) -> None:
+        self.callback_answers.append(text)
 
     @property
     def texts(self) -> list[str]:
         return [r.text for r in self.sent]
+
+
+class FakeFileSource:
+    """Files by id; a missing id is a bug in the test."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.fetched: list[str] = []
+
+    async def fetch(self, attachment: Attachment) -> bytes:
+        self.fetched.append(attachment.file_id)
+        return self.files[attachment.file_id]
+
+
+class FakeSpeech:
+    """Speech whose bytes spell out the text (1 ms of "audio" per byte, see FakeAudioCodec)."""
+
+    voices = VOICES
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.fail_with: Exception | None = None
+
+    async def synthesize(self, text: str, *, voice: str) -> Speech:
+        self.requests.append((text, voice))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return Speech(text.encode(), "audio/l16", 24_000)
+
+
+class FakeAudioCodec:
+    """Pretends 1 byte is 1 ms of audio; b"corrupt…" cannot be decoded."""
+
+    async def duration(self, data: bytes) -> float:
+        if data.startswith(b"corrupt") or not data:
+            raise CorruptMedia("fake")
+        return len(data) / 1000
+
+    async def audio_track(self, video: bytes) -> bytes:
+        if video.startswith(b"corrupt"):
+            raise CorruptMedia("fake")
+        return b"audio-of:" + video
+
+    async def voice_notes(self, speech: list[Speech], *, max_seconds: float) -> list[VoiceNote]:
+        notes: list[VoiceNote] = []
+        batch = b""
+        for piece in speech:
+            if batch and (len(batch) + len(piece.data)) / 1000 > max_seconds:
+                notes.append(VoiceNote(batch, len(batch) / 1000))
+                batch = b""
+            batch += piece.data
+        if batch:
+            notes.append(VoiceNote(batch, len(batch) / 1000))
+        return notes

@@ -1,16 +1,29 @@
-"""The bot's front desk: routes an incoming message to a command or to the conversation, and turns
-every failure into a message in the user's language."""
+"""The bot's front desk: routes an incoming message to a command or to the conversation in the
+user's mode, handles button presses, and turns every failure into a message in the user's
+language."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from telegemini.core import modes
 from telegemini.core.chat import ChatService
 from telegemini.core.i18n import Translator, resolve_language
-from telegemini.core.models import IncomingMessage, Reply, TextPart
+from telegemini.core.models import (
+    IncomingCallback,
+    IncomingMessage,
+    Mode,
+    Part,
+    Preferences,
+    Reply,
+    TextPart,
+    UserRef,
+)
 from telegemini.core.ports import ChatOutput, Store
+from telegemini.core.preferences import Effective, PreferenceScreens
+from telegemini.core.voice import VoiceService, is_audio
 from telegemini.errors import UnsupportedMedia, UserFacingError
 
 log = logging.getLogger(__name__)
@@ -28,7 +41,19 @@ PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("help", "commands.help"),
     CommandInfo("reset", "commands.reset"),
     CommandInfo("new", "commands.new"),
+    CommandInfo("mode", "commands.mode"),
+    CommandInfo("voice", "commands.voice"),
+    CommandInfo("language", "commands.language"),
+    CommandInfo("lang", "commands.lang"),
+    CommandInfo("settings", "commands.settings"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantConfig:
+    voice_replies_default: bool = True
+    default_voice: str = "Kore"
+    custom_instruction: str | None = None  # the operator's SYSTEM_PROMPT
 
 
 def command_list(t: Translator) -> str:
@@ -40,21 +65,46 @@ def error_reference() -> str:
     return secrets.token_hex(3)
 
 
-class Assistant:
-    """Handles one incoming message end to end, given where to send the answer."""
+def _translator(prefs: Preferences, user: UserRef) -> Translator:
+    return Translator(prefs.ui_language or resolve_language(user.language_code))
 
-    def __init__(self, chat: ChatService, store: Store) -> None:
+
+class Assistant:
+    """Handles one incoming message or button press end to end."""
+
+    def __init__(
+        self,
+        chat: ChatService,
+        store: Store,
+        voice: VoiceService,
+        config: AssistantConfig | None = None,
+    ) -> None:
         self._chat = chat
         self._store = store
+        self._voice = voice
+        self._config = config or AssistantConfig()
+        self.screens = PreferenceScreens(voices=voice.voices, defaults=self.effective)
+
+    def effective(self, prefs: Preferences) -> Effective:
+        return Effective(
+            voice_replies=(
+                prefs.voice_replies
+                if prefs.voice_replies is not None
+                else self._config.voice_replies_default
+            ),
+            voice=prefs.voice or self._config.default_voice,
+        )
 
     async def handle(self, message: IncomingMessage, out: ChatOutput) -> None:
         t = Translator(resolve_language(message.user.language_code))
         try:
             await self._store.remember_user(message.user)
+            prefs = await self._store.load_preferences(message.chat.id, message.user.id)
+            t = _translator(prefs, message.user)
             if message.command is not None:
-                await self._run_command(message, out, t)
+                await self._run_command(message, prefs, out, t)
             else:
-                await self._converse(message, out)
+                await self._converse(message, prefs, out, t)
         except UserFacingError as exc:
             ref = error_reference()
             log.info("chat %s: %s (ref %s): %s", message.chat.id, type(exc).__name__, ref, exc)
@@ -64,22 +114,120 @@ class Assistant:
             log.exception("chat %s: unhandled error (ref %s)", message.chat.id, ref)
             await out.send(Reply(t("error.generic", ref=ref), markdown=False))
 
-    async def _converse(self, message: IncomingMessage, out: ChatOutput) -> None:
-        if message.unsupported and not message.parts:
-            raise UnsupportedMedia(f"update {message.update_id}")
-        parts = list(message.parts) or [TextPart(message.text)]
-        await self._chat.answer(message.key, parts, out)
+    async def handle_callback(self, callback: IncomingCallback, out: ChatOutput) -> None:
+        prefs = await self._store.load_preferences(callback.chat.id, callback.user.id)
+        applied = self.screens.apply(callback.data, prefs)
+        if applied is None:
+            await out.answer_callback(_translator(prefs, callback.user)("callback.invalid"))
+            return
+        new_prefs, screen = applied
+        if new_prefs != prefs:
+            await self._store.save_preferences(callback.chat.id, callback.user.id, new_prefs)
+        t = _translator(new_prefs, callback.user)
+        await out.edit(callback.message_id, self.screens.screen(screen, new_prefs, t))
+        await out.answer_callback(t("callback.saved") if new_prefs != prefs else None)
 
-    async def _run_command(self, message: IncomingMessage, out: ChatOutput, t: Translator) -> None:
+    # --- conversation ------------------------------------------------------------------------
+
+    async def _converse(
+        self, message: IncomingMessage, prefs: Preferences, out: ChatOutput, t: Translator
+    ) -> None:
+        audio = next((a for a in message.attachments if is_audio(a)), None)
+        if message.unsupported and audio is None and not message.parts:
+            raise UnsupportedMedia(f"update {message.update_id}")
+        if prefs.mode is Mode.TRANSCRIPTION and audio is None:
+            await out.send(Reply(t("mode.transcription_needs_audio"), markdown=False))
+            return
+        parts: list[Part] = list(message.parts)
+        if message.text.strip() and prefs.mode is not Mode.TRANSCRIPTION:
+            parts.insert(0, TextPart(message.text))
+        if audio is not None:
+            parts.append(await self._voice.listen(audio))
+        if not parts:
+            parts = [TextPart(message.text)]
+
+        if prefs.mode is Mode.TRANSCRIPTION:
+            await self._chat.one_shot(parts, out, instruction=modes.TRANSCRIPTION)
+            return
+        effective = self.effective(prefs)
+        if prefs.mode is Mode.TRANSLATION:
+            instruction = modes.instruction(Mode.TRANSLATION, target_language=prefs.target_language)
+            answer = await self._chat.one_shot(parts, out, instruction=instruction)
+        else:
+            instruction = modes.instruction(
+                Mode.ASSISTANT,
+                expressive=prefs.expressive and effective.voice_replies,
+                custom_assistant=self._config.custom_instruction,
+            )
+            label = message.text.strip() or t("transcript.voice_message")
+            answer = await self._chat.answer(
+                message.key, parts, out, instruction=instruction, transcript_text=label
+            )
+        if effective.voice_replies:
+            await self._voice.speak(answer, voice=effective.voice, out=out, t=t)
+
+    # --- commands ----------------------------------------------------------------------------
+
+    async def _run_command(
+        self, message: IncomingMessage, prefs: Preferences, out: ChatOutput, t: Translator
+    ) -> None:
         assert message.command is not None
-        name = message.command.name
+        name, args = message.command.name, message.command.args.strip()
         if name == "start":
             text = t("start.welcome", name=message.user.first_name, commands=command_list(t))
+            await out.send(Reply(text, markdown=False))
         elif name == "help":
-            text = t("help.text", commands=command_list(t))
+            await out.send(Reply(t("help.text", commands=command_list(t)), markdown=False))
         elif name in ("reset", "new"):
             await self._store.reset_conversation(message.key)
-            text = t("reset.done")
+            await out.send(Reply(t("reset.done"), markdown=False))
+        elif name == "mode":
+            await out.send(self.screens.mode_screen(prefs, t))
+        elif name == "settings":
+            await out.send(self.screens.settings_screen(prefs, t))
+        elif name == "lang":
+            await out.send(self.screens.ui_screen(prefs, t))
+        elif name == "voice":
+            await self._voice_command(message, prefs, args, out, t)
+        elif name == "language":
+            await self._language_command(message, prefs, args, out, t)
         else:
-            text = t("error.unknown_command")
-        await out.send(Reply(text, markdown=False))
+            await out.send(Reply(t("error.unknown_command"), markdown=False))
+
+    async def _voice_command(
+        self,
+        message: IncomingMessage,
+        prefs: Preferences,
+        args: str,
+        out: ChatOutput,
+        t: Translator,
+    ) -> None:
+        choice = args.lower()
+        if not choice:
+            await out.send(self.screens.voice_screen(prefs, t))
+        elif choice in ("on", "off"):
+            await self._save(message, replace(prefs, voice_replies=choice == "on"))
+            await out.send(Reply(t(f"voice.{choice}"), markdown=False))
+        else:
+            await out.send(Reply(t("voice.usage"), markdown=False))
+
+    async def _language_command(
+        self,
+        message: IncomingMessage,
+        prefs: Preferences,
+        args: str,
+        out: ChatOutput,
+        t: Translator,
+    ) -> None:
+        if not args:
+            await out.send(self.screens.target_screen(prefs, t))
+            return
+        language = modes.language_name(args)
+        if language is None:
+            await out.send(Reply(t("language.invalid"), markdown=False))
+            return
+        await self._save(message, replace(prefs, target_language=language))
+        await out.send(Reply(t("language.set", language=language), markdown=False))
+
+    async def _save(self, message: IncomingMessage, prefs: Preferences) -> None:
+        await self._store.save_preferences(message.chat.id, message.user.id, prefs)

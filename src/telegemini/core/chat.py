@@ -16,14 +16,12 @@ from telegemini.core.models import (
     TextDelta,
     TextPart,
 )
+from telegemini.core.modes import ASSISTANT
 from telegemini.core.ports import ChatModel, ChatOutput, Store
+from telegemini.core.speech import strip_audio_tags
 from telegemini.errors import ConversationExpired, EmptyPrompt, UpstreamUnavailable
 
-DEFAULT_SYSTEM_INSTRUCTION = (
-    "You are a helpful, friendly assistant chatting in Telegram. Answer in the language the "
-    "user writes in. Be concise unless asked for detail. Use Markdown sparingly: bold, italics, "
-    "lists, inline code and fenced code blocks render well; tables do not."
-)
+DEFAULT_SYSTEM_INSTRUCTION = ASSISTANT
 
 # Telegram shows at most 4096 characters per message; while streaming we show the tail.
 DRAFT_LIMIT = 4000
@@ -71,19 +69,20 @@ class ChatService:
         parts: list[Part],
         out: ChatOutput,
         *,
+        instruction: str | None = None,
         transcript_text: str | None = None,
     ) -> str:
         """Send ``parts`` to the model in ``key``'s conversation and deliver the reply.
 
+        Returns the reply as the model wrote it (audio tags included, for speech).
         ``transcript_text`` is what the local transcript records for the user's turn (the text
         itself for text messages; a short label for media).
         """
-        if not any(not isinstance(p, TextPart) or p.text.strip() for p in parts):
-            raise EmptyPrompt("no content")
+        _require_content(parts)
         conversation = await self._store.load_conversation(key)
         request = ChatRequest(
             parts=parts,
-            system_instruction=self._config.system_instruction,
+            system_instruction=instruction or self._config.system_instruction,
             previous_id=conversation.head_id,
             history=list(conversation.transcript),
         )
@@ -95,18 +94,27 @@ class ChatService:
                 # seeded with our own transcript. The user notices nothing.
                 request.previous_id = None
                 completed = await self._run(request, out)
-        text = completed.text.strip()
-        if not text:
-            raise UpstreamUnavailable("empty answer")
+        text = _nonempty(completed.text)
         user_text = transcript_text if transcript_text is not None else _text_of(parts)
         await self._store.save_exchange(
             key,
             head_id=completed.interaction_id,
             user_text=user_text,
-            model_text=text,
+            model_text=strip_audio_tags(text),
             keep_turns=self._config.keep_turns,
         )
-        await out.send(Reply(text))
+        await out.send(Reply(strip_audio_tags(text)))
+        return text
+
+    async def one_shot(self, parts: list[Part], out: ChatOutput, *, instruction: str) -> str:
+        """A request outside any conversation (transcription, translation): nothing is read
+        from or written to the conversation's memory."""
+        _require_content(parts)
+        request = ChatRequest(parts=parts, system_instruction=instruction, store=False)
+        async with out.activity(Activity.TYPING):
+            completed = await self._run(request, out)
+        text = _nonempty(completed.text)
+        await out.send(Reply(strip_audio_tags(text)))
         return text
 
     async def _run(self, request: ChatRequest, out: ChatOutput) -> ChatCompleted:
@@ -117,10 +125,22 @@ class ChatService:
             if isinstance(event, TextDelta):
                 pieces.append(event.text)
                 if streaming and throttle.due():
-                    await out.draft(draft_text("".join(pieces)))
+                    await out.draft(draft_text(strip_audio_tags("".join(pieces))))
             elif isinstance(event, ChatCompleted):
                 return event
         raise UpstreamUnavailable("the model stream ended without completing")
+
+
+def _require_content(parts: list[Part]) -> None:
+    if not any(not isinstance(p, TextPart) or p.text.strip() for p in parts):
+        raise EmptyPrompt("no content")
+
+
+def _nonempty(text: str) -> str:
+    text = text.strip()
+    if not strip_audio_tags(text):
+        raise UpstreamUnavailable("empty answer")
+    return text
 
 
 def _text_of(parts: list[Part]) -> str:

@@ -63,7 +63,7 @@ def _flatten(table: dict[str, object], prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def translate(language: str, key: str, **values: object) -> str:
+def translate(language: str, key: str, /, **values: object) -> str:
     """The text for ``key`` in ``language`` (falling back to English), filled with ``values``."""
     table = catalog(language) if language in LANGUAGES else {}
     text = table.get(key) or catalog(DEFAULT_LANGUAGE)[key]
@@ -78,5 +78,5 @@ class Translator:
     def __init__(self, language: str) -> None:
         self.language = language
 
-    def __call__(self, key: str, **values: object) -> str:
+    def __call__(self, key: str, /, **values: object) -> str:
         return translate(self.language, key, **values)

@@ -62,6 +62,26 @@ class ImagePart:
 Part = TextPart | AudioPart | ImagePart
 
 
+class AttachmentKind(StrEnum):
+    VOICE = "voice"
+    AUDIO = "audio"
+    VIDEO_NOTE = "video_note"
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the user sent, not yet downloaded: limits are checked before any download."""
+
+    kind: AttachmentKind
+    file_id: str
+    size: int | None = None
+    duration: float | None = None  # seconds, for audio and video
+    mime_type: str | None = None
+    file_name: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     """A bot command: ``/name args`` (the ``@botname`` suffix already checked and removed)."""
@@ -82,11 +102,64 @@ class IncomingMessage:
     text: str = ""
     command: Command | None = None
     parts: tuple[Part, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
     unsupported: bool = False  # a kind of message the bot cannot handle (yet)
 
     @property
     def key(self) -> ChatKey:
         return ChatKey(self.chat.id, self.thread_id)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingCallback:
+    """A press on one of the bot's inline buttons."""
+
+    update_id: int
+    callback_id: str
+    chat: ChatRef
+    user: UserRef
+    message_id: int
+    data: str
+    thread_id: int | None = None
+
+    @property
+    def key(self) -> ChatKey:
+        return ChatKey(self.chat.id, self.thread_id)
+
+
+class Mode(StrEnum):
+    ASSISTANT = "assistant"
+    TRANSCRIPTION = "transcription"
+    TRANSLATION = "translation"
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """One user's settings in one chat. ``None`` means "the operator's default"."""
+
+    mode: Mode = Mode.ASSISTANT
+    voice_replies: bool | None = None
+    voice: str | None = None
+    target_language: str | None = None
+    ui_language: str | None = None
+    expressive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceNote:
+    """Encoded speech ready to send (OGG/Opus, mono)."""
+
+    data: bytes
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class Speech:
+    """What a speech model returned: PCM, WAV or OGG, as labelled by ``mime_type``."""
+
+    data: bytes
+    mime_type: str
+    sample_rate: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +184,7 @@ class Activity(StrEnum):
 
     TYPING = "typing"
     RECORDING_VOICE = "record_voice"
+    UPLOADING_VOICE = "upload_voice"
     UPLOADING_PHOTO = "upload_photo"
 
 
@@ -137,6 +211,7 @@ class ChatRequest:
     system_instruction: str
     previous_id: str | None = None
     history: list[Turn] = field(default_factory=list)  # seeds a new chain when previous_id is None
+    store: bool = True  # False: a one-off call that leaves no conversation behind
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,17 @@ from typing import Protocol
 
 from telegemini.core.models import (
     Activity,
+    Attachment,
     ChatEvent,
     ChatKey,
     ChatRequest,
     Conversation,
+    Preferences,
     Reply,
+    Speech,
     Turn,
     UserRef,
+    VoiceNote,
 )
 
 
@@ -56,7 +60,42 @@ class Store(Protocol):
 
     async def reset_conversation(self, key: ChatKey) -> None: ...
 
+    async def load_preferences(self, chat_id: int, user_id: int) -> Preferences: ...
+
+    async def save_preferences(self, chat_id: int, user_id: int, prefs: Preferences) -> None: ...
+
     async def close(self) -> None: ...
+
+
+class FileSource(Protocol):
+    """Downloads what users sent."""
+
+    async def fetch(self, attachment: Attachment) -> bytes: ...
+
+
+class SpeechSynthesizer(Protocol):
+    """Text to speech."""
+
+    voices: tuple[str, ...]
+
+    async def synthesize(self, text: str, *, voice: str) -> Speech: ...
+
+
+class AudioCodec(Protocol):
+    """Audio conversions (CPU-bound; implementations keep them off the event loop)."""
+
+    async def duration(self, data: bytes) -> float:
+        """Seconds of audio in ``data``; raises ``CorruptMedia`` if it cannot be decoded."""
+        ...
+
+    async def audio_track(self, video: bytes) -> bytes:
+        """The audio of a video as OGG/Opus; raises ``CorruptMedia``."""
+        ...
+
+    async def voice_notes(self, speech: list[Speech], *, max_seconds: float) -> list[VoiceNote]:
+        """Join speech pieces in order into voice notes of at most ``max_seconds`` each
+        (pieces are never cut)."""
+        ...
 
 
 class ChatLocks(Protocol):
@@ -83,5 +122,24 @@ class ChatOutput(Protocol):
 
     async def send(self, reply: Reply) -> None: ...
 
+    async def send_voice(self, note: VoiceNote) -> None: ...
 
-__all__ = ["ChatLocks", "ChatModel", "ChatOutput", "Store", "Turn"]
+    async def edit(self, message_id: int, reply: Reply) -> None:
+        """Replace the text and buttons of a message the bot sent."""
+        ...
+
+    async def answer_callback(self, text: str | None = None) -> None:
+        """Acknowledge a button press (a no-op when not answering one)."""
+        ...
+
+
+__all__ = [
+    "AudioCodec",
+    "ChatLocks",
+    "ChatModel",
+    "ChatOutput",
+    "FileSource",
+    "SpeechSynthesizer",
+    "Store",
+    "Turn",
+]

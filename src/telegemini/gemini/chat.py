@@ -6,7 +6,6 @@ import asyncio
 import base64
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from google import genai
@@ -22,38 +21,11 @@ from telegemini.core.models import (
     TextPart,
     Turn,
 )
-from telegemini.errors import (
-    ModelRefused,
-    UpstreamBusy,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-    UserFacingError,
-)
+from telegemini.errors import ModelRefused, UpstreamUnavailable, UserFacingError
 from telegemini.gemini.errors import looks_like_safety, map_exception
+from telegemini.gemini.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
-
-_RETRYABLE = (UpstreamBusy, UpstreamUnavailable, UpstreamTimeout)
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Bounded retries: ``attempts`` in all, and at most ``budget`` seconds spent waiting.
-
-    A ``Retry-After`` from the server is honoured as given; if it would overrun the budget we
-    stop at once and tell the user how long to wait instead of holding the chat hostage.
-    """
-
-    attempts: int = 3
-    budget: float = 20.0
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-
-    def delay(self, attempt: int, error: UserFacingError) -> float:
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None:
-            return float(retry_after)
-        return float(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
 
 
 def content_block(part: Part) -> dict[str, Any]:
@@ -106,7 +78,7 @@ class GeminiChatModel:
             "input": input_steps(request.parts, [] if request.previous_id else request.history),
             # Sent on every turn: previous_interaction_id carries only the history.
             "system_instruction": request.system_instruction,
-            "store": True,
+            "store": request.store,
         }
         if request.previous_id:
             body["previous_interaction_id"] = request.previous_id
@@ -114,7 +86,8 @@ class GeminiChatModel:
             body["generation_config"] = self._generation_config
 
         waited = 0.0
-        for attempt in range(1, self._retry.attempts + 1):
+        attempt = 1
+        while True:
             emitted = False
             try:
                 async for event in self._stream_once(body):
@@ -123,14 +96,9 @@ class GeminiChatModel:
                 return
             except Exception as exc:
                 error = map_exception(exc)
-                delay = self._retry.delay(attempt, error)
-                give_up = (
-                    emitted
-                    or not isinstance(error, _RETRYABLE)
-                    or attempt == self._retry.attempts
-                    or waited + delay > self._retry.budget
-                )
-                if give_up:
+                # Once text has been shown, a retry would rewrite it under the user's eyes.
+                delay = None if emitted else self._retry.next_delay(attempt, error, waited)
+                if delay is None:
                     if error is exc:
                         raise
                     raise error from exc
@@ -141,6 +109,7 @@ class GeminiChatModel:
                     delay,
                 )
                 waited += delay
+                attempt += 1
                 await asyncio.sleep(delay)
 
     async def _stream_once(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:

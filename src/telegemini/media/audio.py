@@ -128,10 +128,7 @@ def speech_to_voice(
     """
     if is_ogg_opus(data):
         return VoiceNote(data, duration_of(data))
-    if data[:4] in (b"RIFF", b"OggS", b"fLaC", b"ID3\x03", b"ID3\x04") or "wav" in mime_type:
-        return encode_voice(decode_to_pcm(data))
-    rate = sample_rate or _rate_from_mime(mime_type) or PCM_RATE
-    return encode_voice(Pcm(data[: (len(data) // 2) * 2], rate))
+    return encode_voice(speech_to_pcm(data, mime_type=mime_type, sample_rate=sample_rate))
 
 
 def _rate_from_mime(mime_type: str) -> int | None:
@@ -142,3 +139,28 @@ def _rate_from_mime(mime_type: str) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+def speech_to_pcm(data: bytes, *, mime_type: str = "", sample_rate: int | None = None) -> Pcm:
+    """Any TTS output (raw PCM, WAV, OGG) as PCM at ``PCM_RATE``, so pieces can be joined."""
+    if data[:4] in (b"RIFF", b"OggS", b"fLaC", b"ID3\x03", b"ID3\x04") or "wav" in mime_type:
+        return decode_to_pcm(data)
+    rate = sample_rate or _rate_from_mime(mime_type) or PCM_RATE
+    pcm = Pcm(data[: (len(data) // 2) * 2], rate)
+    return pcm if rate == PCM_RATE else _resample(pcm, PCM_RATE)
+
+
+def join_into_notes(pieces: list[Pcm], *, max_seconds: float) -> list[VoiceNote]:
+    """Consecutive pieces joined into as few voice notes as fit ``max_seconds`` each."""
+    notes: list[VoiceNote] = []
+    batch: list[bytes] = []
+    batch_seconds = 0.0
+    for piece in pieces:
+        if batch and batch_seconds + piece.duration > max_seconds:
+            notes.append(encode_voice(Pcm(b"".join(batch), PCM_RATE)))
+            batch, batch_seconds = [], 0.0
+        batch.append(piece.data)
+        batch_seconds += piece.duration
+    if batch:
+        notes.append(encode_voice(Pcm(b"".join(batch), PCM_RATE)))
+    return notes

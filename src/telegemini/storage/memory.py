@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import UTC, datetime
 
-from telegemini.core.models import ChatKey, Conversation, Turn, UserRef
+from telegemini.core.models import ChatKey, Conversation, Preferences, Turn, UserRef
 
 
 class MemoryStore:
@@ -14,6 +14,7 @@ class MemoryStore:
         self.users: dict[int, UserRef] = {}
         self._heads: dict[ChatKey, str] = {}
         self._turns: dict[ChatKey, deque[Turn]] = {}
+        self._preferences: dict[tuple[int, int], Preferences] = {}
 
     async def claim_update(self, update_id: int) -> bool:
         if update_id in self._updates:
@@ -47,6 +48,12 @@ class MemoryStore:
     async def reset_conversation(self, key: ChatKey) -> None:
         self._heads.pop(key, None)
         self._turns.pop(key, None)
+
+    async def load_preferences(self, chat_id: int, user_id: int) -> Preferences:
+        return self._preferences.get((chat_id, user_id), Preferences())
+
+    async def save_preferences(self, chat_id: int, user_id: int, prefs: Preferences) -> None:
+        self._preferences[(chat_id, user_id)] = prefs
 
     async def close(self) -> None:
         return None

@@ -14,11 +14,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from telegemini.core.models import ChatKey, Conversation, Turn, UserRef
+from telegemini.core.models import ChatKey, Conversation, Mode, Preferences, Turn, UserRef
 from telegemini.errors import StorageError
 from telegemini.storage.tables import (
     NO_THREAD,
     conversations,
+    preferences,
     processed_updates,
     transcript_turns,
     users,
@@ -221,3 +222,45 @@ class SqlStore:
                     transcript_turns.c.thread_id == thread,
                 )
             )
+
+    async def load_preferences(self, chat_id: int, user_id: int) -> Preferences:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(preferences).where(
+                        preferences.c.chat_id == chat_id, preferences.c.user_id == user_id
+                    )
+                )
+            ).first()
+        if row is None:
+            return Preferences()
+        try:
+            mode = Mode(row.mode)
+        except ValueError:
+            mode = Mode.ASSISTANT  # a mode this version no longer has
+        return Preferences(
+            mode=mode,
+            voice_replies=row.voice_replies,
+            voice=row.voice,
+            target_language=row.target_language,
+            ui_language=row.ui_language,
+            expressive=bool(row.expressive),
+        )
+
+    async def save_preferences(self, chat_id: int, user_id: int, prefs: Preferences) -> None:
+        values = {
+            "mode": prefs.mode.value,
+            "voice_replies": prefs.voice_replies,
+            "voice": prefs.voice,
+            "target_language": prefs.target_language,
+            "ui_language": prefs.ui_language,
+            "expressive": prefs.expressive,
+            "updated_at": _now(),
+        }
+        statement = (
+            self._insert(preferences)
+            .values(chat_id=chat_id, user_id=user_id, **values)
+            .on_conflict_do_update(index_elements=["chat_id", "user_id"], set_=values)
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(statement)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -62,4 +63,19 @@ processed_updates = Table(
     metadata,
     Column("update_id", BigInteger, primary_key=True, autoincrement=False),
     Column("processed_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# One user's settings in one chat; NULL means "the operator's default".
+preferences = Table(
+    "preferences",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("mode", String(16), nullable=False, default="assistant"),
+    Column("voice_replies", Boolean, nullable=True),
+    Column("voice", String(32), nullable=True),
+    Column("target_language", String(64), nullable=True),
+    Column("ui_language", String(16), nullable=True),
+    Column("expressive", Boolean, nullable=False, default=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

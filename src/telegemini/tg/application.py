@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
     filters,
@@ -22,7 +23,7 @@ from telegemini.settings import Settings
 from telegemini.tg.processor import OrderedUpdateProcessor
 from telegemini.tg.ratelimit import TelegramRateLimiter
 from telegemini.tg.render import TelegramChatOutput
-from telegemini.tg.translate import to_incoming
+from telegemini.tg.translate import callback_to_incoming, to_incoming
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,10 @@ async def publish_commands(application: Application) -> None:  # type: ignore[ty
 def build_application(
     settings: Settings,
     *,
-    assistant: Assistant,
     locks: ChatLocks,
     store: Store,
 ) -> Application:  # type: ignore[type-arg]
+    """The PTB application with our pacing and ordering; handlers come with ``add_handlers``."""
     root = settings.telegram_api_base_url.rstrip("/")
     builder = (
         ApplicationBuilder()
@@ -66,7 +67,11 @@ def build_application(
     )
     if settings.mode == "webhook":
         builder = builder.updater(None)
-    application = builder.build()
+    return builder.build()
+
+
+def add_handlers(application: Application, assistant: Assistant) -> None:  # type: ignore[type-arg]
+    """One thin handler per update kind: translate, call the core, let the output render."""
 
     async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         bot = context.bot
@@ -82,6 +87,21 @@ def build_application(
         )
         await assistant.handle(incoming, out)
 
+    async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming = callback_to_incoming(update)
+        if incoming is None:
+            return
+        out = TelegramChatOutput(
+            context.bot,
+            incoming.chat,
+            thread_id=incoming.thread_id,
+            callback_query_id=incoming.callback_id,
+        )
+        try:
+            await assistant.handle_callback(incoming, out)
+        finally:
+            await out.answer_callback()  # the button stops spinning whatever happened
+
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
         log.error(
@@ -92,5 +112,5 @@ def build_application(
         )
 
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, on_message))
+    application.add_handler(CallbackQueryHandler(on_callback))
     application.add_error_handler(on_error)
-    return application

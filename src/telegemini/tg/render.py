@@ -11,12 +11,13 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     MessageEntity,
     ReplyParameters,
 )
 from telegram.error import BadRequest, TelegramError
 
-from telegemini.core.models import Activity, ChatRef, Reply
+from telegemini.core.models import Activity, ChatRef, Reply, VoiceNote
 from telegemini.tg.formatting import Chunk, Entity, render_markdown, render_plain
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class TelegramChatOutput:
         thread_id: int | None = None,
         reply_to_message_id: int | None = None,
         draft_id: int = 1,
+        callback_query_id: str | None = None,
     ) -> None:
         self._bot = bot
         self._chat = chat
@@ -68,6 +70,7 @@ class TelegramChatOutput:
         # In groups, answers quote the message they answer so the thread stays readable.
         self._reply_to = None if chat.is_private else reply_to_message_id
         self._draft_id = draft_id or 1
+        self._callback_query_id = callback_query_id
         self.sent_message_ids: list[int] = []
 
     @property
@@ -144,3 +147,35 @@ class TelegramChatOutput:
                 reply_parameters=reply_parameters,
             )
         self.sent_message_ids.append(message.message_id)
+
+    async def send_voice(self, note: VoiceNote) -> None:
+        message = await self._bot.send_voice(
+            self._chat.id,
+            voice=InputFile(note.data, filename="reply.ogg"),
+            duration=max(1, round(note.duration)),
+            message_thread_id=self._thread_id,
+        )
+        self.sent_message_ids.append(message.message_id)
+
+    async def edit(self, message_id: int, reply: Reply) -> None:
+        chunk = (render_markdown(reply.text) if reply.markdown else render_plain(reply.text))[0]
+        try:
+            await self._bot.edit_message_text(
+                chunk.text,
+                chat_id=self._chat.id,
+                message_id=message_id,
+                entities=_entities(chunk.entities),
+                reply_markup=_keyboard(reply),
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+    async def answer_callback(self, text: str | None = None) -> None:
+        if self._callback_query_id is None:
+            return
+        query_id, self._callback_query_id = self._callback_query_id, None  # answer once
+        try:
+            await self._bot.answer_callback_query(query_id, text=text)
+        except BadRequest as exc:
+            log.debug("callback answer refused: %s", exc)  # too old: the edit already shows it

@@ -6,11 +6,22 @@ everything else in the group is not for it and yields ``None``.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from telegram import Message, MessageEntity, Update
 
-from telegemini.core.models import ChatKey, ChatRef, ChatType, Command, IncomingMessage, UserRef
+from telegemini.core.models import (
+    Attachment,
+    AttachmentKind,
+    ChatKey,
+    ChatRef,
+    ChatType,
+    Command,
+    IncomingCallback,
+    IncomingMessage,
+    UserRef,
+)
 
 _CHAT_TYPES = {t.value: t for t in ChatType}
 
@@ -77,6 +88,7 @@ def to_incoming(update: Update, *, bot_id: int, bot_username: str) -> IncomingMe
             return None
         text = _strip_mention(text, bot_username)
     user = message.from_user
+    attachments = _attachments(message)
     return IncomingMessage(
         update_id=update.update_id,
         message_id=message.message_id,
@@ -85,5 +97,76 @@ def to_incoming(update: Update, *, bot_id: int, bot_username: str) -> IncomingMe
         thread_id=message.message_thread_id if message.is_topic_message else None,
         text=text if command is None else command.args,
         command=command,
-        unsupported=not (message.text or message.caption),
+        attachments=attachments,
+        unsupported=not (message.text or message.caption or attachments),
+    )
+
+
+def _seconds(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return float(value)  # type: ignore[arg-type]
+
+
+def _attachments(message: Message) -> tuple[Attachment, ...]:
+    found: list[Attachment] = []
+    if message.voice is not None:
+        v = message.voice
+        found.append(
+            Attachment(
+                AttachmentKind.VOICE, v.file_id, v.file_size, _seconds(v.duration), v.mime_type
+            )
+        )
+    if message.audio is not None:
+        a = message.audio
+        found.append(
+            Attachment(
+                AttachmentKind.AUDIO,
+                a.file_id,
+                a.file_size,
+                _seconds(a.duration),
+                a.mime_type,
+                a.file_name,
+            )
+        )
+    if message.video_note is not None:
+        n = message.video_note
+        found.append(
+            Attachment(AttachmentKind.VIDEO_NOTE, n.file_id, n.file_size, _seconds(n.duration))
+        )
+    if message.document is not None:
+        d = message.document
+        found.append(
+            Attachment(
+                AttachmentKind.DOCUMENT, d.file_id, d.file_size, None, d.mime_type, d.file_name
+            )
+        )
+    if message.photo:
+        p = message.photo[-1]  # the largest size
+        found.append(Attachment(AttachmentKind.PHOTO, p.file_id, p.file_size, None, "image/jpeg"))
+    return tuple(found)
+
+
+def callback_to_incoming(update: Update) -> IncomingCallback | None:
+    """A button press on one of the bot's messages, or None if it cannot be one."""
+    query = update.callback_query
+    if query is None or query.message is None or query.data is None:
+        return None
+    message = query.message
+    chat_type = _CHAT_TYPES.get(message.chat.type)
+    if chat_type is None:
+        return None
+    user = query.from_user
+    thread = getattr(message, "message_thread_id", None)
+    is_topic = bool(getattr(message, "is_topic_message", False))
+    return IncomingCallback(
+        update_id=update.update_id,
+        callback_id=query.id,
+        chat=ChatRef(message.chat.id, chat_type, message.chat.title),
+        user=UserRef(user.id, user.first_name, user.username, user.language_code),
+        message_id=message.message_id,
+        data=query.data,
+        thread_id=thread if is_topic else None,
     )

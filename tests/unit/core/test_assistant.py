@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from telegemini.core.assistant import Assistant
+from telegemini.core.assistant import Assistant, AssistantConfig
 from telegemini.core.chat import ChatConfig, ChatService
 from telegemini.core.models import (
     ChatKey,
@@ -12,9 +12,16 @@ from telegemini.core.models import (
     IncomingMessage,
     UserRef,
 )
+from telegemini.core.voice import VoiceService
 from telegemini.errors import ModelRefused, UpstreamBusy
 from telegemini.storage.memory import MemoryStore
-from tests.helpers.fakes import FakeChatModel, FakeChatOutput
+from tests.helpers.fakes import (
+    FakeAudioCodec,
+    FakeChatModel,
+    FakeChatOutput,
+    FakeFileSource,
+    FakeSpeech,
+)
 
 
 def message(
@@ -35,10 +42,20 @@ def message(
     )
 
 
+def build_assistant(model: FakeChatModel, store: MemoryStore, **config: object) -> Assistant:
+    voice = VoiceService(FakeFileSource(), FakeAudioCodec(), FakeSpeech())
+    return Assistant(
+        ChatService(model, store, ChatConfig(draft_interval=0)),
+        store,
+        voice,
+        AssistantConfig(**{"voice_replies_default": False, **config}),  # type: ignore[arg-type]
+    )
+
+
 @pytest.fixture
 def parts() -> tuple[Assistant, FakeChatModel, MemoryStore]:
     model, store = FakeChatModel(), MemoryStore()
-    return Assistant(ChatService(model, store, ChatConfig(draft_interval=0)), store), model, store
+    return build_assistant(model, store), model, store
 
 
 async def test_start_greets_by_name_in_the_users_language(parts):

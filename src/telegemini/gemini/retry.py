@@ -1,0 +1,64 @@
+"""Our retry policy for Gemini calls (the SDK's own retries are switched off in client.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from telegemini.errors import UpstreamBusy, UpstreamTimeout, UpstreamUnavailable, UserFacingError
+from telegemini.gemini.errors import map_exception
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_RETRYABLE = (UpstreamBusy, UpstreamUnavailable, UpstreamTimeout)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded retries: ``attempts`` in all, and at most ``budget`` seconds spent waiting.
+
+    A ``Retry-After`` from the server is honoured as given; if it would overrun the budget we
+    stop at once and tell the user how long to wait instead of holding the chat hostage.
+    """
+
+    attempts: int = 3
+    budget: float = 20.0
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def next_delay(self, attempt: int, error: UserFacingError, waited: float) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``, or None to give up."""
+        if not isinstance(error, _RETRYABLE) or attempt >= self.attempts:
+            return None
+        retry_after = getattr(error, "retry_after", None)
+        delay = (
+            float(retry_after)
+            if retry_after is not None
+            else min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        )
+        return delay if waited + delay <= self.budget else None
+
+
+async def call_with_retries(policy: RetryPolicy, call: Callable[[], Awaitable[T]], what: str) -> T:
+    """Run ``call`` until it succeeds or the policy gives up; errors leave as ours."""
+    waited = 0.0
+    attempt = 1
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            error = map_exception(exc)
+            delay = policy.next_delay(attempt, error, waited)
+            if delay is None:
+                if error is exc:
+                    raise
+                raise error from exc
+            log.warning("%s: %s on attempt %d; retrying in %.2fs", what, type(error).__name__,
+                        attempt, delay)  # fmt: skip
+            waited += delay
+            attempt += 1
+            await asyncio.sleep(delay)

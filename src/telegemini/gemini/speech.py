@@ -1,0 +1,55 @@
+"""Gemini TTS through the Interactions API (one unary call per piece of text)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from google import genai
+
+from telegemini.core.models import Speech
+from telegemini.core.voice import VOICES
+from telegemini.errors import ModelRefused, UpstreamUnavailable
+from telegemini.gemini.errors import looks_like_safety
+from telegemini.gemini.retry import RetryPolicy, call_with_retries
+
+
+class GeminiSpeech:
+    """``SpeechSynthesizer`` on a Gemini TTS model (``TTS_MODEL``)."""
+
+    voices: tuple[str, ...] = VOICES
+
+    def __init__(
+        self, client: genai.Client, *, model: str, timeout: float, retry: RetryPolicy | None = None
+    ) -> None:
+        self._client = client
+        self._model = model
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy()
+
+    async def synthesize(self, text: str, *, voice: str) -> Speech:
+        async def call() -> Any:
+            return await self._client.aio.interactions.create(
+                model=self._model,
+                input=text,
+                response_modalities=["audio"],
+                generation_config={"speech_config": [{"voice": voice}]},
+                store=False,
+                timeout=self._timeout,
+            )
+
+        interaction = await call_with_retries(self._retry, call, "gemini tts")
+        status = getattr(interaction, "status", None)
+        if status not in (None, "completed", "incomplete"):
+            detail = str(getattr(interaction, "errors", None) or status)
+            raise ModelRefused(detail) if looks_like_safety(detail) else UpstreamUnavailable(detail)
+        audio = interaction.output_audio
+        if audio is None or not audio.data:
+            raise UpstreamUnavailable("the speech model returned no audio")
+        try:
+            data = base64.b64decode(audio.data)
+        except (binascii.Error, ValueError) as exc:
+            raise UpstreamUnavailable("undecodable audio") from exc
+        rate = getattr(audio, "sample_rate", None)
+        return Speech(data=data, mime_type=audio.mime_type or "audio/l16", sample_rate=rate)

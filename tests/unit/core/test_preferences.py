@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from telegemini.core.i18n import Translator
+from telegemini.core.models import Mode, Preferences
+from telegemini.core.preferences import Effective, PreferenceScreens
+from telegemini.core.voice import VOICES
+
+screens = PreferenceScreens(
+    voices=VOICES,
+    defaults=lambda p: Effective(
+        voice_replies=p.voice_replies if p.voice_replies is not None else True,
+        voice=p.voice or "Kore",
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("md:translation", Preferences(mode=Mode.TRANSLATION)),
+        ("vo:off", Preferences(voice_replies=False)),
+        ("vn:Puck", Preferences(voice="Puck")),
+        ("ex:on", Preferences(expressive=True)),
+        ("tg:ja", Preferences(target_language="Japanese")),
+        ("ui:zh-hant", Preferences(ui_language="zh-hant")),
+    ],
+)
+def test_buttons_change_exactly_one_setting(data, expected):
+    applied = screens.apply(data, Preferences())
+    assert applied is not None
+    assert applied[0] == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["md:root", "vn:NotAVoice", "ui:xx", "tg:klingon", "zz:menu", "nonsense", "vn:" + "K" * 70],
+)
+def test_forged_or_stale_buttons_are_refused(data):
+    assert screens.apply(data, Preferences()) is None
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans", "zh-hant", "es", "ru"])
+def test_every_screen_fits_telegram_limits(language):
+    t = Translator(language)
+    prefs = Preferences()
+    for name in ("st", "md", "vn", "tg", "ui"):
+        reply = screens.screen(name, prefs, t)
+        assert 0 < len(reply.text) <= 4096
+        for row in reply.buttons:
+            for button in row:
+                assert len(button.data.encode()) <= 64
+                assert screens.apply(button.data, prefs) is not None  # every offer is accepted
+
+
+def test_current_choice_is_marked():
+    reply = screens.voice_screen(Preferences(voice="Charon"), Translator("en"))
+    labels = [b.label for row in reply.buttons for b in row]
+    assert "✓ Charon" in labels
+    assert "Kore" in labels
