@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -123,6 +124,11 @@ class Telegemini:
             assert app.updater is not None
             await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         self._housekeeping = asyncio.create_task(self._housekeep(), name="housekeeping")
+        # Everything loaded so far lives as long as the process. Moving it out of the garbage
+        # collector's reach spares every later full collection a walk over the whole heap,
+        # which otherwise stalls the event loop for ~60 ms (measured in bench/bench_voice.py).
+        gc.collect()
+        gc.freeze()
         log.info("telegemini is running as @%s (%s mode)", app.bot.username, self.settings.mode)
 
     async def _start_webhook(self) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from telegemini.core.models import Speech, VoiceNote
 from telegemini.errors import CorruptMedia
 from telegemini.media.audio import (
@@ -13,13 +11,14 @@ from telegemini.media.audio import (
     join_into_notes,
     speech_to_pcm,
 )
+from telegemini.media.workers import run_media
 
 
 class PyAvAudioCodec:
     async def duration(self, data: bytes) -> float:
         try:
             # 8 kHz is enough to measure; decoding at all proves the file is sound.
-            return (await asyncio.to_thread(decode_to_pcm, data, rate=8000)).duration
+            return (await run_media(decode_to_pcm, data, rate=8000)).duration
         except AudioError as exc:
             raise CorruptMedia(str(exc)) from exc
 
@@ -28,7 +27,7 @@ class PyAvAudioCodec:
             return encode_voice(decode_to_pcm(video)).data
 
         try:
-            return await asyncio.to_thread(convert)
+            return await run_media(convert)
         except AudioError as exc:
             raise CorruptMedia(str(exc)) from exc
 
@@ -42,6 +41,6 @@ class PyAvAudioCodec:
             return [VoiceNote(n.data, n.duration) for n in notes]
 
         try:
-            return await asyncio.to_thread(convert)
+            return await run_media(convert)
         except AudioError as exc:
             raise CorruptMedia(f"speech: {exc}") from exc

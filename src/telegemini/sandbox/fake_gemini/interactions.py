@@ -10,7 +10,6 @@ in the Interactions error reference.
 
 from __future__ import annotations
 
-import itertools
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -308,11 +307,10 @@ def _delta(index: int, delta: Json) -> Event:
     return delta_event, True
 
 
-def _pcm_parts(pcm: bytes, parts: int = 4) -> list[bytes]:
-    """Split PCM s16le into up to `parts` pieces on sample boundaries."""
-    samples = len(pcm) // 2
-    bounds = [2 * (samples * i // parts) for i in range(parts + 1)]
-    return [pcm[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+def _pcm_parts(pcm: bytes, seconds: float = 0.5) -> list[bytes]:
+    """Split PCM s16le into pieces of `seconds` (as a streaming TTS model sends them)."""
+    size = 2 * round(SAMPLE_RATE * seconds)
+    return [pcm[start : start + size] for start in range(0, len(pcm), size)]
 
 
 def _numbered(events: list[Event]) -> list[Event]:

@@ -68,10 +68,18 @@ def pcm_samples(seconds: float, sample_rate: int = SAMPLE_RATE) -> int:
 def pcm_tone(seconds: float, *, frequency: float = 440.0, sample_rate: int = SAMPLE_RATE) -> bytes:
     """A sine tone as PCM s16le mono: `2 * pcm_samples(seconds)` bytes (cached)."""
     count = pcm_samples(seconds, sample_rate)
+    second = _tone_second(frequency, sample_rate)  # whole periods when frequency is an integer
+    repeats = -(-count // sample_rate)
+    return (second * repeats)[: 2 * count]
+
+
+@functools.cache
+def _tone_second(frequency: float, sample_rate: int) -> bytes:
+    """One second of the tone, built once: a long tone is this, repeated (fast, no loop stall)."""
     step = 2 * math.pi * frequency / sample_rate
     amplitude = 0.3 * 32767
-    samples = (round(amplitude * math.sin(step * i)) for i in range(count))
-    return struct.pack(f"<{count}h", *samples)
+    samples = (round(amplitude * math.sin(step * i)) for i in range(sample_rate))
+    return struct.pack(f"<{sample_rate}h", *samples)
 
 
 def wav_from_pcm(pcm: bytes, *, sample_rate: int = SAMPLE_RATE, channels: int = 1) -> bytes:
