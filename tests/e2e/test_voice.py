@@ -8,7 +8,7 @@ import io
 import av
 import pytest
 
-from telegemini.sandbox.fake_gemini import ScriptedReply
+from telegemini.sandbox.fake_gemini import ScriptedReply, speech_seconds
 from tests.helpers.audio import voice_note, wav_bytes
 
 MB = 1024 * 1024
@@ -55,6 +55,8 @@ async def test_voice_note_reaches_gemini_byte_identical_and_is_answered_by_voice
     upload = send_voice.files["voice"].data
     fmt, codec, channels, seconds = _decode(upload)
     assert (fmt, codec, channels) == ("ogg", "opus", 1)
+    # the fake speaks 60 ms per character of the text it was given
+    assert seconds == pytest.approx(speech_seconds(tts_request["input"]), abs=0.05)
     assert int(send_voice.params["duration"]) == max(1, round(seconds))
     assert "voice" in voice
     actions = [c.params["action"] for c in telegram.calls_of("sendChatAction")]
