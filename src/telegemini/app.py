@@ -17,13 +17,18 @@ from telegram.ext import Application
 from telegemini.coordination.memory import MemoryChatLocks
 from telegemini.core.assistant import Assistant, AssistantConfig
 from telegemini.core.chat import DEFAULT_SYSTEM_INSTRUCTION, ChatConfig, ChatService
-from telegemini.core.ports import ChatModel, SpeechSynthesizer
+from telegemini.core.images import ImageConfig, ImageService
+from telegemini.core.models import GeneratedImage, ImagePart
+from telegemini.core.ports import ChatModel, ImageGenerator, SpeechSynthesizer
 from telegemini.core.voice import VoiceConfig, VoiceService
+from telegemini.errors import ImageNotMade
 from telegemini.gemini.chat import GeminiChatModel
 from telegemini.gemini.client import make_client
+from telegemini.gemini.images import GeminiImages
 from telegemini.gemini.retry import RetryPolicy
 from telegemini.gemini.speech import GeminiSpeech
 from telegemini.media.codec import PyAvAudioCodec
+from telegemini.media.images import PillowImageCodec
 from telegemini.settings import Settings
 from telegemini.storage.sql import UPDATE_ID_RETENTION, SqlStore
 from telegemini.tg.application import ALLOWED_UPDATES, add_handlers, build_application
@@ -46,6 +51,7 @@ class Telegemini:
         store: SqlStore,
         chat_model: ChatModel,
         speech: SpeechSynthesizer | None = None,
+        images: ImageGenerator | None = None,
         genai_client: genai.Client | None = None,
         public_url: Callable[[int], str] | None = None,
     ) -> None:
@@ -66,8 +72,9 @@ class Telegemini:
                 stream=settings.stream_replies,
             ),
         )
+        files = TelegramFiles(self.application.bot)
         voice = VoiceService(
-            TelegramFiles(self.application.bot),
+            files,
             PyAvAudioCodec(),
             speech,
             VoiceConfig(
@@ -75,17 +82,25 @@ class Telegemini:
                 default_voice=settings.tts_voice,
             ),
         )
+        image_service = ImageService(
+            images or _NoImages(),
+            PillowImageCodec(),
+            files,
+            store,
+            ImageConfig(reuse_seconds=settings.image_reuse_seconds),
+        )
         self.assistant = Assistant(
             chat,
             store,
             voice,
+            image_service,
             AssistantConfig(
                 voice_replies_default=settings.voice_enabled,
                 default_voice=settings.tts_voice,
                 custom_instruction=settings.system_prompt,
             ),
         )
-        add_handlers(self.application, self.assistant)
+        add_handlers(self.application, self.assistant, self.locks)
         self.webhook: WebhookServer | None = None
         self._housekeeping: asyncio.Task[None] | None = None
 
@@ -103,11 +118,15 @@ class Telegemini:
         speech = GeminiSpeech(
             client, model=settings.tts_model, timeout=settings.gemini_timeout, retry=retry
         )
+        images = GeminiImages(
+            client, model=settings.image_model, timeout=settings.image_timeout, retry=retry
+        )
         return cls(
             settings,
             store=store,
             chat_model=model,
             speech=speech,
+            images=images,
             genai_client=client,
             **kwargs,  # type: ignore[arg-type]
         )
@@ -197,3 +216,15 @@ class Telegemini:
             except Exception:
                 log.exception("housekeeping failed")
             await asyncio.sleep(_HOUSEKEEPING_EVERY)
+
+
+class _NoImages:
+    """Stands in when no image model is wired (embedding, unit tests): says so politely."""
+
+    sizes: tuple[str, ...] = ()
+    max_references = 0
+
+    async def generate(
+        self, prompt: str, *, size: str, aspect_ratio: str | None, references: list[ImagePart]
+    ) -> GeneratedImage:
+        raise ImageNotMade("no image model configured", reason="no_image")

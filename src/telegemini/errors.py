@@ -15,6 +15,8 @@ error handler only ever see ours. What a user reads comes from the message catal
         ├── CorruptMedia             a file that cannot be decoded (or is empty)
         ├── UnsupportedMedia         a kind of message we cannot handle
         ├── ModelRefused             the model's safety system blocked the request or answer
+        ├── ImageNotMade             the image model answered without an image (``reason``)
+        ├── TooManyReferences        more reference images than the image model takes
         ├── ConversationExpired      the model forgot the conversation (404 on the previous id);
         │                            the chat service recovers from it, users never see it
         └── UpstreamError            the model service failed
@@ -88,6 +90,33 @@ class UnsupportedMedia(UserFacingError):
 
 class ModelRefused(UserFacingError):
     message_key = "error.refused"
+
+
+class ImageNotMade(UserFacingError):
+    """No image came back. ``reason``: "safety", "no_image" or "text_only"."""
+
+    message_key = "image.not_made"
+
+    def __init__(self, detail: str = "", *, reason: str = "no_image", text: str = "") -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.text = text  # what the model said instead, if anything
+        self.message_key = f"image.not_made_{reason}"
+
+    def message_args(self) -> dict[str, object]:
+        text = self.text if len(self.text) <= 500 else self.text[:499] + "…"
+        return {"text": text}
+
+
+class TooManyReferences(UserFacingError):
+    message_key = "image.too_many_references"
+
+    def __init__(self, detail: str = "", *, limit: int) -> None:
+        super().__init__(detail)
+        self.limit = limit
+
+    def message_args(self) -> dict[str, object]:
+        return {"limit": self.limit}
 
 
 class ConversationExpired(UserFacingError):

@@ -71,6 +71,17 @@ class Settings(BaseSettings):
     chat_model: str = Field(
         default="gemini-3.1-flash-lite", description="Model for chat and audio understanding."
     )
+    image_model: str = Field(
+        default="gemini-3-pro-image", description="Image model (Nano Banana Pro): 1K, 2K, 4K."
+    )
+    image_timeout: float = Field(
+        default=180.0, gt=0, description="Seconds to wait for one image (4K takes longest)."
+    )
+    image_reuse_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="An identical image request within this time reuses the photo already sent.",
+    )
     tts_model: str = Field(default="gemini-3.8-flash-lite-tts", description="Speech model.")
     tts_voice: str = Field(default="Kore", description="Default voice of voice replies.")
     voice_enabled: bool = Field(

@@ -125,3 +125,34 @@ async def test_preferences_default_then_persist_per_chat_and_user(store):
     assert await store.load_preferences(1, 3) == Preferences()
     await store.save_preferences(1, 2, Preferences(mode=Mode.TRANSCRIPTION))
     assert await store.load_preferences(1, 2) == Preferences(mode=Mode.TRANSCRIPTION)
+
+
+async def test_image_jobs_round_trip_and_identical_requests_are_found(store):
+    from dataclasses import replace
+
+    from telegemini.core.models import ImageJob
+
+    job = ImageJob(
+        id="job1",
+        chat_id=5,
+        user_id=6,
+        prompt="A Fox  in the snow",
+        size="2K",
+        aspect_ratio="16:9",
+        reference_ids=("ref-a", "ref-b"),
+        created_at=1_000_000.0,
+    )
+    await store.save_image_job(job)
+    assert await store.load_image_job("job1") == job
+    assert await store.load_image_job("nope") is None
+    assert await store.find_image(job, since=0) is None  # not sent yet: nothing to reuse
+
+    sent = replace(job, photo_file_id="photo-1")
+    await store.save_image_job(sent)
+    same = replace(job, id="job2", prompt="a fox in the   snow", created_at=1_000_100.0)
+    found = await store.find_image(same, since=999_999.0)
+    assert found is not None
+    assert found.photo_file_id == "photo-1"
+    assert await store.find_image(same, since=1_000_001.0) is None  # too old
+    assert await store.find_image(replace(same, size="4K"), since=0) is None
+    assert await store.find_image(replace(same, reference_ids=("ref-a",)), since=0) is None

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from telegemini.core.models import (
     Activity,
     Attachment,
+    GeneratedImage,
+    ImagePart,
+    OutgoingPhoto,
     ChatCompleted,
     ChatEvent,
     ChatRequest,
@@ -98,6 +101,34 @@ class FakeChatOutput:
     async def answer_callback(self, text: str | None = None) -> None:
         self.callback_answers.append(text)
 
+    statuses: dict[int, str] = field(default_factory=dict)  # progress messages still shown
+    photos: list[OutgoingPhoto] = field(default_factory=list)
+    documents: list[tuple[str, bytes]] = field(default_factory=list)
+    albums: list[list[OutgoingPhoto]] = field(default_factory=list)
+    _next_id: int = 100
+
+    async def send_status(self, text: str) -> int:
+        self._next_id += 1
+        self.statuses[self._next_id] = text
+        return self._next_id
+
+    async def delete(self, message_id: int) -> None:
+        self.statuses.pop(message_id, None)
+
+    async def send_photo(self, photo: OutgoingPhoto) -> str:
+        self.photos.append(photo)
+        self.events.append("photo")
+        return photo.file_id or f"file-{len(self.photos)}"
+
+    async def send_document(self, data: bytes, *, filename: str, caption: str = "") -> None:
+        self.documents.append((filename, data))
+        self.events.append("document")
+
+    async def send_album(self, photos: list[OutgoingPhoto]) -> list[str]:
+        self.albums.append(photos)
+        self.events.append("album")
+        return [f"album-{n}" for n in range(len(photos))]
+
     @property
     def texts(self) -> list[str]:
         return [r.text for r in self.sent]
@@ -155,3 +186,27 @@ class FakeAudioCodec:
         if batch:
             notes.append(VoiceNote(batch, len(batch) / 1000))
         return notes
+
+
+class FakeImageGenerator:
+    """Images whose bytes name the request; a script of exceptions to raise first."""
+
+    sizes = ("1K", "2K", "4K")
+    max_references = 3
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, str | None, list[ImagePart]]] = []
+        self.failures: deque[Exception] = deque()
+
+    async def generate(
+        self, prompt: str, *, size: str, aspect_ratio: str | None, references: list[ImagePart]
+    ) -> GeneratedImage:
+        self.requests.append((prompt, size, aspect_ratio, references))
+        if self.failures:
+            raise self.failures.popleft()
+        return GeneratedImage(f"png:{prompt}:{size}".encode(), "image/png", "")
+
+
+class FakeImageCodec:
+    async def to_photo(self, data: bytes) -> bytes:
+        return b"jpeg:" + data

@@ -11,7 +11,11 @@ from dataclasses import dataclass, replace
 from telegemini.core import modes
 from telegemini.core.chat import ChatService
 from telegemini.core.i18n import Translator, resolve_language
+from telegemini.core.images import HD, STANDARD, ImageService, split_ratio
 from telegemini.core.models import (
+    ASPECT_RATIOS,
+    Attachment,
+    AttachmentKind,
     IncomingCallback,
     IncomingMessage,
     Mode,
@@ -46,7 +50,17 @@ PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("language", "commands.language"),
     CommandInfo("lang", "commands.lang"),
     CommandInfo("settings", "commands.settings"),
+    CommandInfo("image", "commands.image"),
+    CommandInfo("hd", "commands.hd"),
+    CommandInfo("batch", "commands.batch"),
 )
+IMAGE_COMMANDS = {
+    "image": STANDARD,
+    "generate": STANDARD,
+    "draw": STANDARD,
+    "hd": HD,
+    "batch": STANDARD,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +91,13 @@ class Assistant:
         chat: ChatService,
         store: Store,
         voice: VoiceService,
+        images: ImageService,
         config: AssistantConfig | None = None,
     ) -> None:
         self._chat = chat
         self._store = store
         self._voice = voice
+        self._images = images
         self._config = config or AssistantConfig()
         self.screens = PreferenceScreens(voices=voice.voices, defaults=self.effective)
 
@@ -106,9 +122,8 @@ class Assistant:
             else:
                 await self._converse(message, prefs, out, t)
         except UserFacingError as exc:
-            ref = error_reference()
-            log.info("chat %s: %s (ref %s): %s", message.chat.id, type(exc).__name__, ref, exc)
-            await out.send(Reply(t(exc.message_key, ref=ref, **exc.message_args()), markdown=False))
+            log.info("chat %s: %s: %s", message.chat.id, type(exc).__name__, exc)
+            await out.send(Reply(_error_text(exc, t), markdown=False))
         except Exception:
             ref = error_reference()
             log.exception("chat %s: unhandled error (ref %s)", message.chat.id, ref)
@@ -116,6 +131,9 @@ class Assistant:
 
     async def handle_callback(self, callback: IncomingCallback, out: ChatOutput) -> None:
         prefs = await self._store.load_preferences(callback.chat.id, callback.user.id)
+        if callback.data.startswith("im:"):
+            await self._image_button(callback, prefs, out)
+            return
         applied = self.screens.apply(callback.data, prefs)
         if applied is None:
             await out.answer_callback(_translator(prefs, callback.user)("callback.invalid"))
@@ -127,14 +145,57 @@ class Assistant:
         await out.edit(callback.message_id, self.screens.screen(screen, new_prefs, t))
         await out.answer_callback(t("callback.saved") if new_prefs != prefs else None)
 
+    async def _image_button(
+        self, callback: IncomingCallback, prefs: Preferences, out: ChatOutput
+    ) -> None:
+        t = _translator(prefs, callback.user)
+        parts = callback.data.split(":")
+        if len(parts) == 4:
+            parts[3] = parts[3].replace("x", ":")  # ratios travel as 16x9
+        job = await self._store.load_image_job(parts[2]) if len(parts) >= 3 else None
+        if job is None or job.chat_id != callback.chat.id or parts[1] not in "vhbr":
+            await out.answer_callback(t("callback.invalid"))
+            return
+        if parts[1] == "r" and (len(parts) != 4 or parts[3] not in ASPECT_RATIOS):
+            await out.answer_callback(t("callback.invalid"))
+            return
+        await out.answer_callback(t("image.working"))
+        owner = callback.user.id
+        try:
+            if parts[1] == "v":
+                await self._images.create(
+                    self._images.derive(job, user_id=owner), out, t, fresh=True
+                )
+            elif parts[1] == "h":
+                await self._images.create(self._images.derive(job, size=HD, user_id=owner), out, t)
+            elif parts[1] == "b":
+                await self._images.create_batch(self._images.derive(job, user_id=owner), out, t)
+            else:
+                changed = self._images.derive(job, aspect_ratio=parts[3], user_id=owner)
+                await self._images.create(changed, out, t)
+        except UserFacingError as exc:
+            await out.send(Reply(_error_text(exc, t), markdown=False))
+
     # --- conversation ------------------------------------------------------------------------
 
     async def _converse(
         self, message: IncomingMessage, prefs: Preferences, out: ChatOutput, t: Translator
     ) -> None:
         audio = next((a for a in message.attachments if is_audio(a)), None)
-        if message.unsupported and audio is None and not message.parts:
+        photos = tuple(a for a in message.attachments if a.kind is AttachmentKind.PHOTO)
+        if message.unsupported and audio is None and not photos and not message.parts:
             raise UnsupportedMedia(f"update {message.update_id}")
+        replied_photos = tuple(p for p in photos if p.from_reply)
+        if (prefs.mode is Mode.IMAGE and audio is None) or (replied_photos and message.text):
+            await self._image_request(message, photos, out, t)
+            return
+        if (
+            photos
+            and audio is None
+            and not message.text.strip()
+            and prefs.mode not in (Mode.ASSISTANT,)
+        ):
+            raise UnsupportedMedia("photo outside assistant and image modes")
         if prefs.mode is Mode.TRANSCRIPTION and audio is None:
             await out.send(Reply(t("mode.transcription_needs_audio"), markdown=False))
             return
@@ -143,6 +204,8 @@ class Assistant:
             parts.insert(0, TextPart(message.text))
         if audio is not None:
             parts.append(await self._voice.listen(audio))
+        if prefs.mode is Mode.ASSISTANT:
+            parts.extend([await self._images.look_at(photo) for photo in photos])
         if not parts:
             parts = [TextPart(message.text)]
 
@@ -159,7 +222,9 @@ class Assistant:
                 expressive=prefs.expressive and effective.voice_replies,
                 custom_assistant=self._config.custom_instruction,
             )
-            label = message.text.strip() or t("transcript.voice_message")
+            label = message.text.strip() or t(
+                "transcript.voice_message" if audio is not None else "transcript.photo"
+            )
             answer = await self._chat.answer(
                 message.key, parts, out, instruction=instruction, transcript_text=label
             )
@@ -187,12 +252,58 @@ class Assistant:
             await out.send(self.screens.settings_screen(prefs, t))
         elif name == "lang":
             await out.send(self.screens.ui_screen(prefs, t))
+        elif name in IMAGE_COMMANDS:
+            await self._image_command(message, name, args, out, t)
         elif name == "voice":
             await self._voice_command(message, prefs, args, out, t)
         elif name == "language":
             await self._language_command(message, prefs, args, out, t)
         else:
             await out.send(Reply(t("error.unknown_command"), markdown=False))
+
+    async def _image_command(
+        self, message: IncomingMessage, name: str, args: str, out: ChatOutput, t: Translator
+    ) -> None:
+        ratio, prompt = split_ratio(args)
+        if not prompt:
+            await out.send(Reply(t("image.usage"), markdown=False))
+            return
+        photos = tuple(a for a in message.attachments if a.kind is AttachmentKind.PHOTO)
+        job = self._images.new_job(
+            chat_id=message.chat.id,
+            user_id=message.user.id,
+            prompt=prompt,
+            size=IMAGE_COMMANDS[name],
+            aspect_ratio=ratio,
+            references=photos,
+        )
+        if name == "batch":
+            await self._images.create_batch(job, out, t)
+        else:
+            await self._images.create(job, out, t)
+
+    async def _image_request(
+        self,
+        message: IncomingMessage,
+        photos: tuple[Attachment, ...],
+        out: ChatOutput,
+        t: Translator,
+    ) -> None:
+        """Image mode, or a reply to one of the bot's images: the text is the prompt and the
+        photos (sent or replied to) are the references."""
+        ratio, prompt = split_ratio(message.text)
+        if not prompt:
+            key = "image.photo_needs_caption" if photos else "image.usage"
+            await out.send(Reply(t(key), markdown=False))
+            return
+        job = self._images.new_job(
+            chat_id=message.chat.id,
+            user_id=message.user.id,
+            prompt=prompt,
+            aspect_ratio=ratio,
+            references=photos,
+        )
+        await self._images.create(job, out, t)
 
     async def _voice_command(
         self,
@@ -231,3 +342,7 @@ class Assistant:
 
     async def _save(self, message: IncomingMessage, prefs: Preferences) -> None:
         await self._store.save_preferences(message.chat.id, message.user.id, prefs)
+
+
+def _error_text(exc: UserFacingError, t: Translator) -> str:
+    return t(exc.message_key, ref=error_reference(), **exc.message_args())

@@ -80,6 +80,7 @@ class Attachment:
     duration: float | None = None  # seconds, for audio and video
     mime_type: str | None = None
     file_name: str | None = None
+    from_reply: bool = False  # taken from the message the user replied to
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,43 @@ class Mode(StrEnum):
     ASSISTANT = "assistant"
     TRANSCRIPTION = "transcription"
     TRANSLATION = "translation"
+    IMAGE = "image"
+
+
+ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageJob:
+    """One image request, kept so its buttons (variant, HD, ratio) can repeat it later and an
+    identical request can reuse the photo already sent."""
+
+    id: str
+    chat_id: int
+    user_id: int
+    prompt: str
+    size: str  # "1K" | "2K" | "4K"
+    aspect_ratio: str | None = None
+    reference_ids: tuple[str, ...] = ()  # Telegram file ids of the reference photos
+    photo_file_id: str | None = None
+    created_at: float = 0.0  # seconds since the epoch
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedImage:
+    data: bytes
+    mime_type: str
+    text: str = ""  # what the model said alongside the picture
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingPhoto:
+    """A photo to send: new bytes, or a file id Telegram already has."""
+
+    data: bytes | None = None
+    file_id: str | None = None
+    caption: str = ""
+    buttons: tuple[tuple[Button, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +250,31 @@ class ChatRequest:
     previous_id: str | None = None
     history: list[Turn] = field(default_factory=list)  # seeds a new chain when previous_id is None
     store: bool = True  # False: a one-off call that leaves no conversation behind
+    tools: list[ToolSpec] = field(default_factory=list)
+    tool_results: list[ToolResult] = field(default_factory=list)  # answers to the last calls
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A function the chat model may call (JSON Schema parameters)."""
+
+    name: str
+    description: str
+    parameters: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    call_id: str
+    name: str
+    arguments: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    call_id: str
+    name: str
+    result: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,4 +292,4 @@ class ChatCompleted:
     text: str
 
 
-ChatEvent = TextDelta | ChatCompleted
+ChatEvent = TextDelta | ToolCall | ChatCompleted

@@ -15,6 +15,10 @@ from telegemini.core.models import (
     ChatKey,
     ChatRequest,
     Conversation,
+    GeneratedImage,
+    ImageJob,
+    ImagePart,
+    OutgoingPhoto,
     Preferences,
     Reply,
     Speech,
@@ -62,6 +66,17 @@ class Store(Protocol):
 
     async def load_preferences(self, chat_id: int, user_id: int) -> Preferences: ...
 
+    async def save_image_job(self, job: ImageJob) -> None:
+        """Insert or update (by id)."""
+        ...
+
+    async def load_image_job(self, job_id: str) -> ImageJob | None: ...
+
+    async def find_image(self, job: ImageJob, *, since: float) -> ImageJob | None:
+        """An earlier job with the same prompt, size, ratio and references whose photo was
+        sent after ``since`` (epoch seconds), for reuse at no cost."""
+        ...
+
     async def save_preferences(self, chat_id: int, user_id: int, prefs: Preferences) -> None: ...
 
     async def close(self) -> None: ...
@@ -98,6 +113,32 @@ class AudioCodec(Protocol):
         ...
 
 
+class ImageGenerator(Protocol):
+    """Text (and reference images) to an image."""
+
+    sizes: tuple[str, ...]
+    max_references: int
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        size: str,
+        aspect_ratio: str | None,
+        references: list[ImagePart],
+    ) -> GeneratedImage:
+        """Raises ``ModelRefused`` / ``ImageNotMade`` when no image comes back."""
+        ...
+
+
+class ImageCodec(Protocol):
+    """Image conversions (CPU-bound; implementations keep them off the event loop)."""
+
+    async def to_photo(self, data: bytes) -> bytes:
+        """A JPEG within Telegram's photo limits (10 MB, width + height <= 10000)."""
+        ...
+
+
 class ChatLocks(Protocol):
     """Mutual exclusion per conversation, so one chat's messages are handled in order."""
 
@@ -124,6 +165,22 @@ class ChatOutput(Protocol):
 
     async def send_voice(self, note: VoiceNote) -> None: ...
 
+    async def send_status(self, text: str) -> int:
+        """A short progress message; returns its id for ``edit``/``delete``."""
+        ...
+
+    async def delete(self, message_id: int) -> None: ...
+
+    async def send_photo(self, photo: OutgoingPhoto) -> str:
+        """Send a photo; returns the file id Telegram gave it."""
+        ...
+
+    async def send_document(self, data: bytes, *, filename: str, caption: str = "") -> None: ...
+
+    async def send_album(self, photos: list[OutgoingPhoto]) -> list[str]:
+        """2-10 photos as one album (albums carry no buttons); returns their file ids."""
+        ...
+
     async def edit(self, message_id: int, reply: Reply) -> None:
         """Replace the text and buttons of a message the bot sent."""
         ...
@@ -139,6 +196,8 @@ __all__ = [
     "ChatModel",
     "ChatOutput",
     "FileSource",
+    "ImageCodec",
+    "ImageGenerator",
     "SpeechSynthesizer",
     "Store",
     "Turn",

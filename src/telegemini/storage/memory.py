@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import deque
 from datetime import UTC, datetime
 
-from telegemini.core.models import ChatKey, Conversation, Preferences, Turn, UserRef
+from telegemini.core.images import request_key
+from telegemini.core.models import ChatKey, Conversation, ImageJob, Preferences, Turn, UserRef
 
 
 class MemoryStore:
@@ -15,6 +16,7 @@ class MemoryStore:
         self._heads: dict[ChatKey, str] = {}
         self._turns: dict[ChatKey, deque[Turn]] = {}
         self._preferences: dict[tuple[int, int], Preferences] = {}
+        self.image_jobs: dict[str, ImageJob] = {}
 
     async def claim_update(self, update_id: int) -> bool:
         if update_id in self._updates:
@@ -54,6 +56,21 @@ class MemoryStore:
 
     async def save_preferences(self, chat_id: int, user_id: int, prefs: Preferences) -> None:
         self._preferences[(chat_id, user_id)] = prefs
+
+    async def save_image_job(self, job: ImageJob) -> None:
+        self.image_jobs[job.id] = job
+
+    async def load_image_job(self, job_id: str) -> ImageJob | None:
+        return self.image_jobs.get(job_id)
+
+    async def find_image(self, job: ImageJob, *, since: float) -> ImageJob | None:
+        key = request_key(job)
+        matches = [
+            j
+            for j in self.image_jobs.values()
+            if j.photo_file_id and j.created_at >= since and request_key(j) == key
+        ]
+        return max(matches, key=lambda j: j.created_at, default=None)
 
     async def close(self) -> None:
         return None

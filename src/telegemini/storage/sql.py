@@ -14,11 +14,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from telegemini.core.models import ChatKey, Conversation, Mode, Preferences, Turn, UserRef
+from telegemini.core.images import request_key as image_request_key
+from telegemini.core.models import (
+    ChatKey,
+    Conversation,
+    ImageJob,
+    Mode,
+    Preferences,
+    Turn,
+    UserRef,
+)
 from telegemini.errors import StorageError
 from telegemini.storage.tables import (
     NO_THREAD,
     conversations,
+    image_jobs,
     preferences,
     processed_updates,
     transcript_turns,
@@ -264,3 +274,61 @@ class SqlStore:
         )
         async with self._engine.begin() as conn:
             await conn.execute(statement)
+
+    async def save_image_job(self, job: ImageJob) -> None:
+        values = {
+            "chat_id": job.chat_id,
+            "user_id": job.user_id,
+            "prompt": job.prompt,
+            "size": job.size,
+            "aspect_ratio": job.aspect_ratio,
+            "reference_ids": ",".join(job.reference_ids),
+            "request_key": image_request_key(job),
+            "photo_file_id": job.photo_file_id,
+            "created_at": datetime.fromtimestamp(job.created_at, UTC),
+        }
+        statement = (
+            self._insert(image_jobs)
+            .values(id=job.id, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(statement)
+
+    async def load_image_job(self, job_id: str) -> ImageJob | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(image_jobs).where(image_jobs.c.id == job_id))).first()
+        return _image_job(row) if row is not None else None
+
+    async def find_image(self, job: ImageJob, *, since: float) -> ImageJob | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(image_jobs)
+                    .where(
+                        image_jobs.c.request_key == image_request_key(job),
+                        image_jobs.c.photo_file_id.is_not(None),
+                        image_jobs.c.created_at >= datetime.fromtimestamp(since, UTC),
+                    )
+                    .order_by(image_jobs.c.created_at.desc())
+                    .limit(1)
+                )
+            ).first()
+        return _image_job(row) if row is not None else None
+
+
+def _image_job(row: Any) -> ImageJob:
+    created = row.created_at
+    if created.tzinfo is None:  # SQLite hands back naive UTC
+        created = created.replace(tzinfo=UTC)
+    return ImageJob(
+        id=row.id,
+        chat_id=row.chat_id,
+        user_id=row.user_id,
+        prompt=row.prompt,
+        size=row.size,
+        aspect_ratio=row.aspect_ratio,
+        reference_ids=tuple(i for i in row.reference_ids.split(",") if i),
+        photo_file_id=row.photo_file_id,
+        created_at=created.timestamp(),
+    )

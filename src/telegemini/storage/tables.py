@@ -79,3 +79,19 @@ preferences = Table(
     Column("expressive", Boolean, nullable=False, default=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# Image requests, for their buttons (variant, HD, ratio) and to reuse an identical recent photo.
+image_jobs = Table(
+    "image_jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("size", String(8), nullable=False),
+    Column("aspect_ratio", String(8), nullable=True),
+    Column("reference_ids", Text, nullable=False, default=""),
+    Column("request_key", String(64), nullable=False, index=True),
+    Column("photo_file_id", String(256), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)

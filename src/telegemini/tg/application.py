@@ -18,8 +18,10 @@ from telegram.ext import (
 
 from telegemini.core.assistant import PUBLIC_COMMANDS, Assistant
 from telegemini.core.i18n import LANGUAGES, translate
+from telegemini.core.models import IncomingMessage
 from telegemini.core.ports import ChatLocks, Store
 from telegemini.settings import Settings
+from telegemini.tg.albums import AlbumCollector
 from telegemini.tg.processor import OrderedUpdateProcessor
 from telegemini.tg.ratelimit import TelegramRateLimiter
 from telegemini.tg.render import TelegramChatOutput
@@ -70,14 +72,15 @@ def build_application(
     return builder.build()
 
 
-def add_handlers(application: Application, assistant: Assistant) -> None:  # type: ignore[type-arg]
+def add_handlers(
+    application: Application,  # type: ignore[type-arg]
+    assistant: Assistant,
+    locks: ChatLocks,
+) -> None:
     """One thin handler per update kind: translate, call the core, let the output render."""
+    bot = application.bot
 
-    async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        bot = context.bot
-        incoming = to_incoming(update, bot_id=bot.id, bot_username=bot.username)
-        if incoming is None:
-            return
+    async def handle(incoming: IncomingMessage) -> None:
         out = TelegramChatOutput(
             bot,
             incoming.chat,
@@ -86,6 +89,22 @@ def add_handlers(application: Application, assistant: Assistant) -> None:  # typ
             draft_id=incoming.message_id,
         )
         await assistant.handle(incoming, out)
+
+    albums = AlbumCollector(locks, handle, application.create_task)
+
+    async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        group = message.media_group_id if message is not None else None
+        collecting = group is not None and albums.collecting(update.effective_chat.id, group)  # type: ignore[union-attr]
+        incoming = to_incoming(
+            update, bot_id=bot.id, bot_username=bot.username, addressed=collecting
+        )
+        if incoming is None:
+            return
+        if group is not None:
+            albums.add(group, incoming)  # handled once the whole album is in
+            return
+        await handle(incoming)
 
     async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         incoming = callback_to_incoming(update)

@@ -12,12 +12,13 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    InputMediaPhoto,
     MessageEntity,
     ReplyParameters,
 )
 from telegram.error import BadRequest, TelegramError
 
-from telegemini.core.models import Activity, ChatRef, Reply, VoiceNote
+from telegemini.core.models import Activity, Button, ChatRef, OutgoingPhoto, Reply, VoiceNote
 from telegemini.tg.formatting import Chunk, Entity, render_markdown, render_plain
 
 log = logging.getLogger(__name__)
@@ -118,11 +119,7 @@ class TelegramChatOutput:
     async def _send_chunk(
         self, chunk: Chunk, keyboard: InlineKeyboardMarkup | None, *, quote: bool
     ) -> None:
-        reply_parameters = (
-            ReplyParameters(self._reply_to, allow_sending_without_reply=True)
-            if quote and self._reply_to
-            else None
-        )
+        reply_parameters = self._quote() if quote else None
         try:
             message = await self._bot.send_message(
                 self._chat.id,
@@ -179,3 +176,71 @@ class TelegramChatOutput:
             await self._bot.answer_callback_query(query_id, text=text)
         except BadRequest as exc:
             log.debug("callback answer refused: %s", exc)  # too old: the edit already shows it
+
+    async def send_status(self, text: str) -> int:
+        message = await self._bot.send_message(
+            self._chat.id,
+            text,
+            message_thread_id=self._thread_id,
+            reply_parameters=self._quote(),
+        )
+        return message.message_id
+
+    async def delete(self, message_id: int) -> None:
+        try:
+            await self._bot.delete_message(self._chat.id, message_id)
+        except BadRequest as exc:
+            log.debug("could not delete message %s: %s", message_id, exc)
+
+    async def send_photo(self, photo: OutgoingPhoto) -> str:
+        message = await self._bot.send_photo(
+            self._chat.id,
+            _media(photo, "image.jpg"),
+            caption=photo.caption or None,
+            reply_markup=_keyboard_of(photo.buttons),
+            message_thread_id=self._thread_id,
+            reply_parameters=self._quote(),
+        )
+        self.sent_message_ids.append(message.message_id)
+        return message.photo[-1].file_id if message.photo else photo.file_id or ""
+
+    async def send_document(self, data: bytes, *, filename: str, caption: str = "") -> None:
+        message = await self._bot.send_document(
+            self._chat.id,
+            InputFile(data, filename=filename),
+            caption=caption or None,
+            message_thread_id=self._thread_id,
+        )
+        self.sent_message_ids.append(message.message_id)
+
+    async def send_album(self, photos: list[OutgoingPhoto]) -> list[str]:
+        media = [
+            InputMediaPhoto(_media(p, f"image-{i}.jpg", attach=True), caption=p.caption or None)
+            for i, p in enumerate(photos, start=1)
+        ]
+        messages = await self._bot.send_media_group(
+            self._chat.id, media, message_thread_id=self._thread_id
+        )
+        self.sent_message_ids.extend(m.message_id for m in messages)
+        return [m.photo[-1].file_id for m in messages if m.photo]
+
+    def _quote(self) -> ReplyParameters | None:
+        if not self._reply_to:
+            return None
+        return ReplyParameters(self._reply_to, allow_sending_without_reply=True)
+
+
+def _media(photo: OutgoingPhoto, filename: str, *, attach: bool = False) -> InputFile | str:
+    if photo.data is not None:
+        # Album items are separate multipart parts referenced as attach://…
+        return InputFile(photo.data, filename=filename, attach=attach)
+    assert photo.file_id is not None
+    return photo.file_id
+
+
+def _keyboard_of(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+    )

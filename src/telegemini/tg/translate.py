@@ -67,8 +67,11 @@ def _strip_mention(text: str, bot_username: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", stripped).strip()
 
 
-def to_incoming(update: Update, *, bot_id: int, bot_username: str) -> IncomingMessage | None:
-    """The message for the core, or None when it is not addressed to the bot."""
+def to_incoming(
+    update: Update, *, bot_id: int, bot_username: str, addressed: bool = False
+) -> IncomingMessage | None:
+    """The message for the core, or None when it is not addressed to the bot. ``addressed``
+    skips the group rules (the rest of an album whose first part was addressed)."""
     message = update.message
     if message is None or message.from_user is None or message.from_user.is_bot:
         return None
@@ -79,16 +82,33 @@ def to_incoming(update: Update, *, bot_id: int, bot_username: str) -> IncomingMe
     if not for_us:
         return None
     text = message.text or message.caption or ""
+    replied = message.reply_to_message
+    replied_to_bot = (
+        replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+    )
     if chat_type is not ChatType.PRIVATE:
-        replied = message.reply_to_message
-        replied_to_bot = (
-            replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
-        )
-        if command is None and not replied_to_bot and not _mentions(message, bot_username):
+        if (
+            not addressed
+            and command is None
+            and not replied_to_bot
+            and not _mentions(message, bot_username)
+        ):
             return None
         text = _strip_mention(text, bot_username)
     user = message.from_user
     attachments = _attachments(message)
+    if replied_to_bot and replied is not None and replied.photo:
+        # Replying to one of the bot's images with text means "change this image".
+        best = replied.photo[-1]
+        attachments += (
+            Attachment(
+                AttachmentKind.PHOTO,
+                best.file_id,
+                best.file_size,
+                mime_type="image/jpeg",
+                from_reply=True,
+            ),
+        )
     return IncomingMessage(
         update_id=update.update_id,
         message_id=message.message_id,

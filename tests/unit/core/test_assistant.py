@@ -4,6 +4,7 @@ import pytest
 
 from telegemini.core.assistant import Assistant, AssistantConfig
 from telegemini.core.chat import ChatConfig, ChatService
+from telegemini.core.images import ImageService
 from telegemini.core.models import (
     ChatKey,
     ChatRef,
@@ -17,6 +18,8 @@ from telegemini.errors import ModelRefused, UpstreamBusy
 from telegemini.storage.memory import MemoryStore
 from tests.helpers.fakes import (
     FakeAudioCodec,
+    FakeImageCodec,
+    FakeImageGenerator,
     FakeChatModel,
     FakeChatOutput,
     FakeFileSource,
@@ -43,11 +46,14 @@ def message(
 
 
 def build_assistant(model: FakeChatModel, store: MemoryStore, **config: object) -> Assistant:
-    voice = VoiceService(FakeFileSource(), FakeAudioCodec(), FakeSpeech())
+    files = FakeFileSource()
+    voice = VoiceService(files, FakeAudioCodec(), FakeSpeech())
+    images = ImageService(FakeImageGenerator(), FakeImageCodec(), files, store)
     return Assistant(
         ChatService(model, store, ChatConfig(draft_interval=0)),
         store,
         voice,
+        images,
         AssistantConfig(**{"voice_replies_default": False, **config}),  # type: ignore[arg-type]
     )
 

@@ -4,6 +4,7 @@ import pytest
 
 from telegemini.core.assistant import Assistant, AssistantConfig
 from telegemini.core.chat import ChatConfig, ChatService
+from telegemini.core.images import ImageService
 from telegemini.core.models import (
     Attachment,
     AttachmentKind,
@@ -21,6 +22,8 @@ from telegemini.errors import UpstreamBusy
 from telegemini.storage.memory import MemoryStore
 from tests.helpers.fakes import (
     FakeAudioCodec,
+    FakeImageCodec,
+    FakeImageGenerator,
     FakeChatModel,
     FakeChatOutput,
     FakeFileSource,
@@ -46,6 +49,7 @@ class World:
             ChatService(self.model, self.store, ChatConfig(draft_interval=0)),
             self.store,
             self.voice,
+            ImageService(FakeImageGenerator(), FakeImageCodec(), self.files, self.store),
             AssistantConfig(voice_replies_default=voice_default, default_voice="Kore"),
         )
 
