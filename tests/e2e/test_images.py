@@ -59,7 +59,7 @@ async def test_image_command_asks_for_2k_and_sends_a_jpeg_photo(image_bot, teleg
     ]
     assert all(len(b.encode()) <= 64 for b in buttons)
     # the progress message was shown and removed again
-    [status] = telegram.calls_of("deleteMessage")
+    assert len(telegram.calls_of("deleteMessage")) == 1
     assert telegram.bot_messages(alice.id)[-1].get("photo")
     assert len(telegram.bot_messages(alice.id)) == 1
     assert "upload_photo" in [c.params["action"] for c in telegram.calls_of("sendChatAction")]
@@ -115,6 +115,11 @@ async def test_batch_sends_one_album_of_four(image_bot, telegram, gemini, alice)
     assert len(_image_requests(gemini)) == 4
 
 
+REFUSAL = (
+    "The image was not made: the model's safety rules blocked it. Try describing it differently."
+)
+
+
 async def test_safety_block_gets_a_clear_message(image_bot, telegram, alice):
     telegram.send_text(alice, "/image [[blocked]] something forbidden")
     await telegram.wait_until(
@@ -124,7 +129,7 @@ async def test_safety_block_gets_a_clear_message(image_bot, telegram, alice):
                 "The image was not made: the model's safety rules blocked it. "
                 "Try describing it differently."
             ]
-        ),  # fmt: skip
+        ),
         timeout=5,
         what="only the refusal left in the chat",
     )
@@ -138,7 +143,7 @@ async def test_timeout_gives_a_clear_message_and_no_stuck_status(start_bot, tele
         lambda: any(
             m.get("text", "").startswith("Gemini took too long")
             for m in telegram.bot_messages(alice.id)
-        ),  # fmt: skip
+        ),
         timeout=5,
         what="the timeout message",
     )
@@ -149,7 +154,7 @@ async def test_identical_request_reuses_the_photo_without_a_model_call(
     image_bot, telegram, gemini, alice
 ):
     telegram.send_text(alice, "/image a quiet lake")
-    [first] = await telegram.wait_for_calls("sendPhoto", 1)
+    await telegram.wait_for_calls("sendPhoto", 1)
     telegram.send_text(alice, "/image a quiet lake")
     calls = await telegram.wait_for_calls("sendPhoto", 2)
     assert len(_image_requests(gemini)) == 1

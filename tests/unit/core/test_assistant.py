@@ -18,11 +18,11 @@ from telegemini.errors import ModelRefused, UpstreamBusy
 from telegemini.storage.memory import MemoryStore
 from tests.helpers.fakes import (
     FakeAudioCodec,
-    FakeImageCodec,
-    FakeImageGenerator,
     FakeChatModel,
     FakeChatOutput,
     FakeFileSource,
+    FakeImageCodec,
+    FakeImageGenerator,
     FakeSpeech,
 )
 

@@ -177,15 +177,14 @@ async def test_safety_block_explains_and_removes_the_status(world):
     out = await world.send(command="image", args="something forbidden")
     assert out.photos == []
     assert out.statuses == {}
-    assert out.texts == [
-        "The image was not made: the model's safety rules blocked it. Try describing it differently."
-    ]
+    refusal = "The image was not made: the model's safety rules blocked it."
+    assert out.texts == [refusal + " Try describing it differently."]
 
 
 async def test_photo_with_caption_in_image_mode_is_an_edit(world):
     await world.store.save_preferences(7, 7, Preferences(mode=Mode.IMAGE))
     out = await world.send("make it watercolour", attachments=(world.photo("p1", b"JPEGDATA"),))
-    [(prompt, size, _, references)] = world.generator.requests
+    [(prompt, _, _, references)] = world.generator.requests
     assert prompt == "make it watercolour"
     assert [r.data for r in references] == [b"JPEGDATA"]
     assert len(out.photos) == 1

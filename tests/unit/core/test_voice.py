@@ -22,11 +22,11 @@ from telegemini.errors import UpstreamBusy
 from telegemini.storage.memory import MemoryStore
 from tests.helpers.fakes import (
     FakeAudioCodec,
-    FakeImageCodec,
-    FakeImageGenerator,
     FakeChatModel,
     FakeChatOutput,
     FakeFileSource,
+    FakeImageCodec,
+    FakeImageGenerator,
     FakeSpeech,
 )
 
