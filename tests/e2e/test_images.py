@@ -182,3 +182,28 @@ async def test_groups_need_a_mention_for_images_too(image_bot, telegram, gemini,
     telegram.send_text(alice, f"/image@{telegram.bot_username} a red kite", chat=group)
     await telegram.wait_for_calls("sendPhoto", 1)
     assert _image_requests(gemini)
+
+
+async def test_natural_request_in_assistant_mode_draws_through_the_tool(
+    image_bot, telegram, gemini, alice
+):
+    telegram.send_text(alice, "draw me a fox in the snow")
+    [photo] = await telegram.wait_for_calls("sendPhoto", 1)
+    await telegram.wait_until(
+        lambda: any(m.get("text", "").startswith("Done.") for m in telegram.bot_messages(alice.id)),
+        timeout=5,
+        what="the model's words after the picture",
+    )
+    chat_call, image_call, follow_up = gemini.interaction_requests()
+    assert [t["name"] for t in chat_call["tools"]] == ["generate_image"]
+    assert image_call["input"][0]["content"][0]["text"] == "a fox in the snow"
+    [result] = follow_up["input"]
+    assert result["type"] == "function_result"
+    assert follow_up["previous_interaction_id"]
+    assert photo.params["caption"].startswith("🎨 a fox in the snow")
+
+    telegram.send_text(alice, "thanks!")
+    await telegram.wait_for_calls("sendMessage", 3)
+    # the conversation continues from the interaction that answered after the tool
+    head = gemini.interaction_requests()[-1]["previous_interaction_id"]
+    assert gemini.interactions[head].input_steps[0]["type"] == "function_result"

@@ -19,6 +19,7 @@ from telegemini.core.models import (
     Reply,
     Speech,
     TextDelta,
+    ToolCall,
     VoiceNote,
 )
 from telegemini.core.voice import VOICES
@@ -29,6 +30,7 @@ from telegemini.errors import ConversationExpired, CorruptMedia
 class ScriptedAnswer:
     chunks: list[str]
     error: Exception | None = None
+    calls: list[ToolCall] = field(default_factory=list)
 
 
 class FakeChatModel:
@@ -43,6 +45,10 @@ class FakeChatModel:
     def enqueue(self, *chunks: str, error: Exception | None = None) -> None:
         self.script.append(ScriptedAnswer(list(chunks), error))
 
+    def enqueue_call(self, name: str, **arguments: object) -> None:
+        call = ToolCall(call_id=f"call-{len(self.script)}", name=name, arguments=arguments)
+        self.script.append(ScriptedAnswer([], calls=[call]))
+
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
         self.history.append(request)
         if request.previous_id in self.expired:
@@ -52,6 +58,8 @@ class FakeChatModel:
             raise answer.error
         for chunk in answer.chunks:
             yield TextDelta(chunk)
+        for call in answer.calls:
+            yield call
         if answer.error is not None:
             raise answer.error
         self._next_id += 1

@@ -23,6 +23,9 @@ from telegemini.core.models import (
     Preferences,
     Reply,
     TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
     UserRef,
 )
 from telegemini.core.ports import ChatOutput, Store
@@ -225,10 +228,16 @@ class Assistant:
             label = message.text.strip() or t(
                 "transcript.voice_message" if audio is not None else "transcript.photo"
             )
+            tools = ImageTool(self._images, message, photos, out, t)
             answer = await self._chat.answer(
-                message.key, parts, out, instruction=instruction, transcript_text=label
+                message.key,
+                parts,
+                out,
+                instruction=instruction,
+                transcript_text=label,
+                tools=tools,
             )
-        if effective.voice_replies:
+        if effective.voice_replies and answer:
             await self._voice.speak(answer, voice=effective.voice, out=out, t=t)
 
     # --- commands ----------------------------------------------------------------------------
@@ -346,3 +355,76 @@ class Assistant:
 
 def _error_text(exc: UserFacingError, t: Translator) -> str:
     return t(exc.message_key, ref=error_reference(), **exc.message_args())
+
+
+class ImageTool:
+    """``generate_image`` for the chat model, so "draw me a fox in the snow" needs no command."""
+
+    def __init__(
+        self,
+        images: ImageService,
+        message: IncomingMessage,
+        photos: tuple[Attachment, ...],
+        out: ChatOutput,
+        t: Translator,
+    ) -> None:
+        self._images = images
+        self._message = message
+        self._photos = photos
+        self._out = out
+        self._t = t
+
+    @property
+    def specs(self) -> list[ToolSpec]:
+        return [
+            ToolSpec(
+                name="generate_image",
+                description=(
+                    "Create a picture with the image model and show it to the user, or edit the "
+                    "photos the user attached. Use it whenever the user asks for a drawing, "
+                    "picture, illustration, poster or a change to their photo."
+                ),
+                parameters={
+                    "type": "object",
+                    "properties": {
+                        "prompt": {
+                            "type": "string",
+                            "description": "A detailed description of the picture to make.",
+                        },
+                        "aspect_ratio": {"type": "string", "enum": list(ASPECT_RATIOS)},
+                        "use_attached_photos": {
+                            "type": "boolean",
+                            "description": "Use the photos in the user's message as references.",
+                        },
+                    },
+                    "required": ["prompt"],
+                },
+            )
+        ]
+
+    async def run(self, call: ToolCall) -> ToolResult:
+        if call.name != "generate_image":
+            return ToolResult(call.call_id, call.name, f"There is no function {call.name}.")
+        prompt = str(call.arguments.get("prompt") or "").strip()
+        ratio = call.arguments.get("aspect_ratio")
+        use_photos = call.arguments.get("use_attached_photos", True) is not False
+        try:
+            job = self._images.new_job(
+                chat_id=self._message.chat.id,
+                user_id=self._message.user.id,
+                prompt=prompt,
+                aspect_ratio=ratio if isinstance(ratio, str) and ratio in ASPECT_RATIOS else None,
+                references=self._photos if use_photos else (),
+            )
+            await self._images.create(job, self._out, self._t)
+        except UserFacingError as exc:
+            await self._out.send(Reply(_error_text(exc, self._t), markdown=False))
+            return ToolResult(
+                call.call_id,
+                call.name,
+                "The picture could not be made and the user has been told why; "
+                "do not repeat the explanation.",
+            )
+        return ToolResult(
+            call.call_id, call.name, "The picture was made and is now shown to the user."
+        )

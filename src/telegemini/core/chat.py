@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from telegemini.core.models import (
     Activity,
@@ -15,6 +16,9 @@ from telegemini.core.models import (
     Reply,
     TextDelta,
     TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
 )
 from telegemini.core.modes import ASSISTANT
 from telegemini.core.ports import ChatModel, ChatOutput, Store
@@ -24,6 +28,7 @@ from telegemini.errors import ConversationExpired, EmptyPrompt, UpstreamUnavaila
 DEFAULT_SYSTEM_INSTRUCTION = ASSISTANT
 
 # Telegram shows at most 4096 characters per message; while streaming we show the tail.
+MAX_TOOL_ROUNDS = 3  # calls the model may chain before it must answer
 DRAFT_LIMIT = 4000
 
 
@@ -71,6 +76,7 @@ class ChatService:
         *,
         instruction: str | None = None,
         transcript_text: str | None = None,
+        tools: Toolbox | None = None,
     ) -> str:
         """Send ``parts`` to the model in ``key``'s conversation and deliver the reply.
 
@@ -85,15 +91,37 @@ class ChatService:
             system_instruction=instruction or self._config.system_instruction,
             previous_id=conversation.head_id,
             history=list(conversation.transcript),
+            tools=tools.specs if tools is not None else [],
         )
         async with out.activity(Activity.TYPING):
             try:
-                completed = await self._run(request, out)
+                completed, calls = await self._run(request, out)
             except ConversationExpired:
                 # The model forgot the chain (expired, or another API key): start a new one
                 # seeded with our own transcript. The user notices nothing.
                 request.previous_id = None
-                completed = await self._run(request, out)
+                completed, calls = await self._run(request, out)
+        used_tools = False
+        for _ in range(MAX_TOOL_ROUNDS):
+            if not calls or tools is None:
+                break
+            used_tools = True
+            results = [await tools.run(call) for call in calls]
+            follow_up = replace(
+                request, parts=[], previous_id=completed.interaction_id, tool_results=results
+            )
+            async with out.activity(Activity.TYPING):
+                completed, calls = await self._run(follow_up, out)
+        if used_tools and not strip_audio_tags(completed.text).strip():
+            # The tool already showed its result (a picture); nothing more to say.
+            await self._store.save_exchange(
+                key,
+                head_id=completed.interaction_id,
+                user_text=transcript_text if transcript_text is not None else _text_of(parts),
+                model_text="[image]",
+                keep_turns=self._config.keep_turns,
+            )
+            return ""
         text = _nonempty(completed.text)
         user_text = transcript_text if transcript_text is not None else _text_of(parts)
         await self._store.save_exchange(
@@ -112,23 +140,37 @@ class ChatService:
         _require_content(parts)
         request = ChatRequest(parts=parts, system_instruction=instruction, store=False)
         async with out.activity(Activity.TYPING):
-            completed = await self._run(request, out)
+            completed, _ = await self._run(request, out)
         text = _nonempty(completed.text)
         await out.send(Reply(strip_audio_tags(text)))
         return text
 
-    async def _run(self, request: ChatRequest, out: ChatOutput) -> ChatCompleted:
+    async def _run(
+        self, request: ChatRequest, out: ChatOutput
+    ) -> tuple[ChatCompleted, list[ToolCall]]:
         streaming = self._config.stream and out.can_stream
         throttle = DraftThrottle(self._config.draft_interval)
         pieces: list[str] = []
+        calls: list[ToolCall] = []
         async for event in self._model.stream(request):
             if isinstance(event, TextDelta):
                 pieces.append(event.text)
                 if streaming and throttle.due():
                     await out.draft(draft_text(strip_audio_tags("".join(pieces))))
+            elif isinstance(event, ToolCall):
+                calls.append(event)
             elif isinstance(event, ChatCompleted):
-                return event
+                return event, calls
         raise UpstreamUnavailable("the model stream ended without completing")
+
+
+class Toolbox(Protocol):
+    """Functions the model may call during one answer."""
+
+    @property
+    def specs(self) -> list[ToolSpec]: ...
+
+    async def run(self, call: ToolCall) -> ToolResult: ...
 
 
 def _require_content(parts: list[Part]) -> None:

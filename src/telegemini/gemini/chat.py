@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,6 +20,7 @@ from telegemini.core.models import (
     Part,
     TextDelta,
     TextPart,
+    ToolCall,
     Turn,
 )
 from telegemini.errors import ModelRefused, UpstreamUnavailable, UserFacingError
@@ -73,9 +75,21 @@ class GeminiChatModel:
         self._generation_config = generation_config
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
+        if request.tool_results:
+            new_input = [
+                {
+                    "type": "function_result",
+                    "call_id": r.call_id,
+                    "name": r.name,
+                    "result": r.result,
+                }
+                for r in request.tool_results
+            ]
+        else:
+            new_input = input_steps(request.parts, [] if request.previous_id else request.history)
         body: dict[str, Any] = {
             "model": self._model,
-            "input": input_steps(request.parts, [] if request.previous_id else request.history),
+            "input": new_input,
             # Sent on every turn: previous_interaction_id carries only the history.
             "system_instruction": request.system_instruction,
             "store": request.store,
@@ -84,6 +98,16 @@ class GeminiChatModel:
             body["previous_interaction_id"] = request.previous_id
         if self._generation_config:
             body["generation_config"] = self._generation_config
+        if request.tools:
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "name": tool.name,
+                    "description": tool.description,
+                    "parameters": tool.parameters,
+                }
+                for tool in request.tools
+            ]
 
         waited = 0.0
         attempt = 1
@@ -91,7 +115,7 @@ class GeminiChatModel:
             emitted = False
             try:
                 async for event in self._stream_once(body):
-                    emitted = emitted or isinstance(event, TextDelta)
+                    emitted = emitted or isinstance(event, TextDelta | ToolCall)
                     yield event
                 return
             except Exception as exc:
@@ -115,6 +139,7 @@ class GeminiChatModel:
     async def _stream_once(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
         interaction_id: str | None = None
         pieces: list[str] = []
+        calls: dict[int, dict[str, Any]] = {}  # function calls being streamed, by step index
         stream = await self._client.aio.interactions.create(
             **body, stream=True, timeout=self._timeout
         )
@@ -123,11 +148,24 @@ class GeminiChatModel:
                 kind = getattr(event, "event_type", None)
                 if kind == "interaction.created":
                     interaction_id = event.interaction.id or interaction_id
+                elif kind == "step.start" and getattr(event.step, "type", None) == "function_call":
+                    step = event.step
+                    calls[event.index] = {
+                        "id": step.id,
+                        "name": step.name,
+                        "arguments": dict(step.arguments or {}),
+                        "streamed": "",
+                    }
                 elif kind == "step.delta":
                     delta = event.delta
-                    if getattr(delta, "type", None) == "text" and delta.text:
+                    delta_type = getattr(delta, "type", None)
+                    if delta_type == "text" and delta.text:
                         pieces.append(delta.text)
                         yield TextDelta(delta.text)
+                    elif delta_type == "arguments_delta" and event.index in calls:
+                        calls[event.index]["streamed"] += delta.arguments or ""
+                elif kind == "step.stop" and event.index in calls:
+                    yield _tool_call(calls.pop(event.index))
                 elif kind == "interaction.completed":
                     interaction = event.interaction
                     interaction_id = interaction.id or interaction_id
@@ -139,6 +177,18 @@ class GeminiChatModel:
         yield ChatCompleted(interaction_id=interaction_id, text="".join(pieces))
 
 
+def _tool_call(call: dict[str, Any]) -> ToolCall:
+    arguments = call["arguments"]
+    if call["streamed"]:
+        try:
+            streamed = json.loads(call["streamed"])
+        except ValueError as exc:
+            raise UpstreamUnavailable("malformed function call arguments") from exc
+        if isinstance(streamed, dict):
+            arguments = {**arguments, **streamed}
+    return ToolCall(call_id=str(call["id"]), name=str(call["name"]), arguments=arguments)
+
+
 def _error_event(event: Any) -> UserFacingError:
     error = getattr(event, "error", None)
     message = f"{getattr(error, 'code', '')} {getattr(error, 'message', '')}".strip()
@@ -148,7 +198,7 @@ def _error_event(event: Any) -> UserFacingError:
 
 
 def _raise_for_status(status: str | None, interaction: Any) -> None:
-    if status in (None, "completed", "incomplete"):
+    if status in (None, "completed", "incomplete", "requires_action"):
         return
     detail = str(getattr(interaction, "errors", None) or status)
     if looks_like_safety(detail):

@@ -225,3 +225,29 @@ async def test_photos_in_assistant_mode_are_shown_to_the_chat_model(world):
     assert [type(p).__name__ for p in request.parts] == ["TextPart", "ImagePart"]
     assert request.parts[1].data == b"CATPHOTO"
     assert world.generator.requests == []
+
+
+async def test_the_chat_model_can_draw_through_its_tool(world):
+    world.model.enqueue_call("generate_image", prompt="a fox in the snow", aspect_ratio="16:9")
+    world.model.enqueue("Here is your fox!")
+    out = await world.send("could you draw me a fox in the snow?")
+
+    assert world.generator.requests[0][:3] == ("a fox in the snow", "2K", "16:9")
+    first, follow_up = world.model.history
+    assert [t.name for t in first.tools] == ["generate_image"]
+    assert follow_up.previous_id == "i1"
+    assert [r.result for r in follow_up.tool_results] == [
+        "The picture was made and is now shown to the user."
+    ]
+    assert out.events == ["photo", "text"]
+    assert out.texts == ["Here is your fox!"]
+
+
+async def test_a_refused_tool_image_is_explained_once(world):
+    world.generator.failures.append(ImageNotMade("IMAGE_SAFETY", reason="safety"))
+    world.model.enqueue_call("generate_image", prompt="something forbidden")
+    world.model.enqueue("")
+    out = await world.send("draw something forbidden")
+    assert out.photos == []
+    assert out.texts == ["The image was not made: the model's safety rules blocked it. "
+                         "Try describing it differently."]  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,8 @@ class Answer:
     stream_error: bool = False
     delay: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    function_call: tuple[str, dict[str, Any]] | None = None
+    """A call of one of the request's function tools (name, arguments) instead of text."""
 
     @property
     def blocked(self) -> bool:
@@ -99,6 +102,13 @@ def compose_answer(
         return _speech_answer(context, output, magic, speech)
     if output.kind == "image":
         return _image_answer(context, output, magic)
+    results = _function_results(context.body)
+    if results:
+        text = "Done. " + " ".join(results)
+        return Answer(kind="text", text=text, chunks=split_chunks(text), meta={"kind": "text"})
+    call = _function_call(context)
+    if call is not None:
+        return Answer(kind="text", function_call=call, meta={"kind": "function_call"})
     scripted = script.next_reply(context)
     reply = scripted or default_reply(context, magic)
     finish: FinishKind = "safety" if magic.blocked else reply.finish
@@ -164,6 +174,40 @@ def _image_answer(context: RequestContext, output: OutputRequest, magic: Magic) 
         image=sizes,
         meta=meta,
     )
+
+
+_DRAW = re.compile(
+    r"^\s*(?:please\s+)?(?:draw|paint|sketch|illustrate)\b(?:\s+me)?\s*(?P<subject>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _function_call(context: RequestContext) -> tuple[str, dict[str, Any]] | None:
+    """A deterministic stand-in for the model choosing a tool: a request starting with
+    "draw", "paint", "sketch" or "illustrate" calls the first function tool whose name mentions
+    an image, with the rest of the sentence as its ``prompt``."""
+    tools = context.body.get("tools")
+    names = [
+        str(t.get("name"))
+        for t in (tools if isinstance(tools, list) else [])
+        if isinstance(t, dict) and t.get("type") == "function" and t.get("name")
+    ]
+    target = next((n for n in names if "image" in n.lower()), None)
+    match = _DRAW.match(context.text)
+    if target is None or match is None or not match.group("subject").strip():
+        return None
+    return target, {"prompt": match.group("subject").strip()}
+
+
+def _function_results(body: Mapping[str, Any]) -> list[str]:
+    """The results the caller sent back for earlier function calls."""
+    steps = body.get("input")
+    results = []
+    for step in steps if isinstance(steps, list) else []:
+        if isinstance(step, dict) and step.get("type") == "function_result":
+            result = step.get("result")
+            results.append(result if isinstance(result, str) else str(result))
+    return results
 
 
 def _grounded(text: str, query: str) -> tuple[str, Grounding]:

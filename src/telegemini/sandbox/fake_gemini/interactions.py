@@ -97,6 +97,17 @@ def output_steps(answer: Answer, interaction_id: str, *, wav: bool) -> list[Json
                 "result": [{"search_suggestions": f"<div class='fake-search'>{chips}</div>"}],
             }
         )
+    if answer.function_call is not None:
+        name, arguments = answer.function_call
+        steps.append(
+            {
+                "type": "function_call",
+                "id": f"call_{interaction_id[-8:]}",
+                "name": name,
+                "arguments": arguments,
+            }
+        )
+        return steps
     content: list[Json] = []
     if answer.text:
         block: Json = {"type": "text", "text": answer.text}
@@ -149,6 +160,8 @@ def status_of(answer: Answer) -> tuple[str, list[Json]]:
         return "failed", [{"code": "api_error", "message": "Internal error encountered."}]
     if answer.finish == "max_tokens":
         return "incomplete", []
+    if answer.function_call is not None:
+        return "requires_action", []
     return "completed", []
 
 
