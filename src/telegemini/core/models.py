@@ -128,6 +128,14 @@ class IncomingCallback:
         return ChatKey(self.chat.id, self.thread_id)
 
 
+@dataclass(frozen=True, slots=True)
+class LimitKey:
+    """One user's bucket (or in-flight slot) for one kind of request."""
+
+    user_id: int
+    kind: str  # "messages" | "voice" | "images" | "hd_images"
+
+
 class Mode(StrEnum):
     ASSISTANT = "assistant"
     TRANSCRIPTION = "transcription"

@@ -18,6 +18,7 @@ from telegemini.core.models import (
     GeneratedImage,
     ImageJob,
     ImagePart,
+    LimitKey,
     OutgoingPhoto,
     Preferences,
     Reply,
@@ -139,6 +140,24 @@ class ImageCodec(Protocol):
         ...
 
 
+class RateLimiter(Protocol):
+    """Token buckets per user and kind, shared by every instance when backed by Redis."""
+
+    async def acquire(self, key: LimitKey, *, rate: float, burst: int) -> float:
+        """Take one token (the bucket refills ``rate`` tokens a second up to ``burst``).
+        Returns 0 when taken; otherwise the seconds until one is free (nothing taken)."""
+        ...
+
+    async def begin(self, key: LimitKey, *, ttl: float) -> bool:
+        """Claim the single in-flight slot of ``key`` (freed by ``end`` or after ``ttl``
+        seconds, should the holder die); False if it is taken."""
+        ...
+
+    async def end(self, key: LimitKey) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 class ChatLocks(Protocol):
     """Mutual exclusion per conversation, so one chat's messages are handled in order."""
 
@@ -198,6 +217,7 @@ __all__ = [
     "FileSource",
     "ImageCodec",
     "ImageGenerator",
+    "RateLimiter",
     "SpeechSynthesizer",
     "Store",
     "Turn",
