@@ -14,26 +14,19 @@ from urllib.parse import urlsplit
 from google import genai
 from telegram.ext import Application
 
-from telegemini.coordination.memory import MemoryChatLocks
-from telegemini.core.assistant import Assistant, AssistantConfig
-from telegemini.core.chat import DEFAULT_SYSTEM_INSTRUCTION, ChatConfig, ChatService
-from telegemini.core.images import ImageConfig, ImageService
-from telegemini.core.models import GeneratedImage, ImagePart
-from telegemini.core.ports import ChatModel, ImageGenerator, SpeechSynthesizer
-from telegemini.core.voice import VoiceConfig, VoiceService
-from telegemini.errors import ImageNotMade
+from telegemini.coordination.memory import MemoryChatLocks, MemoryRateLimiter
+from telegemini.coordination.redis import RedisRateLimiter
+from telegemini.core.ports import ChatModel, ImageGenerator, RateLimiter, SpeechSynthesizer
 from telegemini.gemini.chat import GeminiChatModel
 from telegemini.gemini.client import make_client
 from telegemini.gemini.images import GeminiImages
 from telegemini.gemini.retry import RetryPolicy
 from telegemini.gemini.speech import GeminiSpeech
-from telegemini.media.codec import PyAvAudioCodec
-from telegemini.media.images import PillowImageCodec
 from telegemini.settings import Settings
 from telegemini.storage.sql import UPDATE_ID_RETENTION, SqlStore
 from telegemini.tg.application import ALLOWED_UPDATES, add_handlers, build_application
-from telegemini.tg.files import TelegramFiles
 from telegemini.tg.webhook import WebhookServer, derived_secret
+from telegemini.wiring import build_assistant
 
 log = logging.getLogger(__name__)
 
@@ -63,42 +56,20 @@ class Telegemini:
         self.application: Application = build_application(  # type: ignore[type-arg]
             settings, locks=self.locks, store=store
         )
-        chat = ChatService(
-            chat_model,
-            store,
-            ChatConfig(
-                system_instruction=settings.system_prompt or DEFAULT_SYSTEM_INSTRUCTION,
-                keep_turns=settings.history_turns,
-                stream=settings.stream_replies,
-            ),
+        self.limiter: RateLimiter = (
+            RedisRateLimiter.from_url(settings.redis_url)
+            if settings.redis_url
+            else MemoryRateLimiter()
         )
-        files = TelegramFiles(self.application.bot)
-        voice = VoiceService(
-            files,
-            PyAvAudioCodec(),
-            speech,
-            VoiceConfig(
-                max_input_seconds=settings.voice_max_duration,
-                default_voice=settings.tts_voice,
-            ),
-        )
-        image_service = ImageService(
-            images or _NoImages(),
-            PillowImageCodec(),
-            files,
-            store,
-            ImageConfig(reuse_seconds=settings.image_reuse_seconds),
-        )
-        self.assistant = Assistant(
-            chat,
-            store,
-            voice,
-            image_service,
-            AssistantConfig(
-                voice_replies_default=settings.voice_enabled,
-                default_voice=settings.tts_voice,
-                custom_instruction=settings.system_prompt,
-            ),
+        self.assistant = build_assistant(
+            settings,
+            store=store,
+            bot=self.application.bot,
+            limiter=self.limiter,
+            spawn=self.application.create_task,
+            chat_model=chat_model,
+            speech=speech,
+            images=images,
         )
         add_handlers(self.application, self.assistant, self.locks)
         self.webhook: WebhookServer | None = None
@@ -189,6 +160,7 @@ class Telegemini:
                 log.warning("in-flight updates did not finish within %.0fs", SHUTDOWN_GRACE)
         await app.shutdown()
         await self.store.close()
+        await self.limiter.close()
         if self._genai_client is not None:
             await self._genai_client.aio.aclose()
 
@@ -216,15 +188,3 @@ class Telegemini:
             except Exception:
                 log.exception("housekeeping failed")
             await asyncio.sleep(_HOUSEKEEPING_EVERY)
-
-
-class _NoImages:
-    """Stands in when no image model is wired (embedding, unit tests): says so politely."""
-
-    sizes: tuple[str, ...] = ()
-    max_references = 0
-
-    async def generate(
-        self, prompt: str, *, size: str, aspect_ratio: str | None, references: list[ImagePart]
-    ) -> GeneratedImage:
-        raise ImageNotMade("no image model configured", reason="no_image")

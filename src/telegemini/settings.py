@@ -7,15 +7,21 @@ reads ``os.environ``; the object is built once at start-up and passed explicitly
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from telegemini.errors import ConfigError
 
+IdList = Annotated[list[int], NoDecode]
+
 _FIXES: dict[str, str] = {
+    "ADMIN_USER_IDS": "write numeric Telegram user ids separated by commas, e.g. 12345,67890",
+    "ALLOWED_USER_IDS": "write numeric Telegram user ids separated by commas",
+    "ALLOWED_CHAT_IDS": "write numeric Telegram chat ids separated by commas",
     "TELEGRAM_SECRET_TOKEN": "use 1-256 characters from A-Z a-z 0-9 _ -",
     "PORT": "use a TCP port number between 0 and 65535",
     "LOG_FORMAT": "use text or json",
@@ -32,6 +38,7 @@ class Settings(BaseSettings):
         extra="ignore",
         case_sensitive=False,
         populate_by_name=True,
+        env_nested_delimiter="__",
     )
 
     telegram_bot_token: SecretStr | None = Field(
@@ -54,6 +61,10 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite+aiosqlite:///data/telegemini.db",
         description="SQLAlchemy URL; `postgresql+asyncpg://…` for several instances.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL; when set, rate limits and per-chat locks are shared by instances.",
     )
     webhook_url: str | None = Field(
         default=None,
@@ -90,6 +101,40 @@ class Settings(BaseSettings):
     voice_max_duration: float = Field(
         default=600.0, gt=0, description="Longest voice or audio message accepted, in seconds."
     )
+    admin_user_ids: IdList = Field(
+        default_factory=list, description="Comma-separated Telegram user ids with admin commands."
+    )
+    allowed_user_ids: IdList = Field(
+        default_factory=list, description="Comma-separated user ids allowed; empty = everyone."
+    )
+    allowed_chat_ids: IdList = Field(
+        default_factory=list, description="Comma-separated chat ids allowed; empty = everyone."
+    )
+    quotas: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Daily limits as `QUOTAS__<TIER>__<KIND>` (tiers free, premium, unlimited; "
+        "kinds messages, voice, images, hd_images); negative = unlimited.",
+    )
+    quota_timezone: str = Field(
+        default="UTC", description="Time zone whose midnight resets the daily quotas."
+    )
+    rates: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Per-user rate limits as `RATES__<KIND>__PER_MINUTE` and "
+        "`RATES__<KIND>__BURST`.",
+    )
+    moderation_blocklist: Path | None = Field(
+        default=None, description="File of blocked words and `re:` patterns, one per line."
+    )
+    moderation_autoban: int = Field(
+        default=0, ge=0, description="Ban a user after this many blocked prompts in a day (0: off)."
+    )
+    captcha_enabled: bool = Field(
+        default=False, description="New users in private chats must pass a tap-the-picture check."
+    )
+    alert_chat_id: int | None = Field(
+        default=None, description="Chat that receives error alerts (default: every admin)."
+    )
     telegram_global_rate: float = Field(
         default=30.0, gt=0, description="Messages per second the bot sends overall."
     )
@@ -121,6 +166,56 @@ class Settings(BaseSettings):
         default="text", description="`json` for one JSON object per line."
     )
 
+    @field_validator("admin_user_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("quotas")
+    @classmethod
+    def _check_quotas(cls, value: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        tiers, kinds = (
+            {"free", "premium", "unlimited"},
+            {"messages", "voice", "images", "hd_images"},
+        )
+        clean = {
+            tier.lower(): {k.lower(): v for k, v in limits.items()}
+            for tier, limits in value.items()
+        }
+        for tier, limits in clean.items():
+            if tier not in tiers:
+                raise ValueError(f"unknown tier {tier!r}: use {', '.join(sorted(tiers))}")
+            for kind in limits:
+                if kind not in kinds:
+                    raise ValueError(f"unknown kind {kind!r}: use {', '.join(sorted(kinds))}")
+        return clean
+
+    @field_validator("rates")
+    @classmethod
+    def _check_rates(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        clean = {
+            kind.lower(): {k.lower(): v for k, v in rule.items()} for kind, rule in value.items()
+        }
+        for kind, rule in clean.items():
+            if set(rule) - {"per_minute", "burst"} or any(v <= 0 for v in rule.values()):
+                raise ValueError(f"RATES__{kind.upper()}: use PER_MINUTE and BURST, both > 0")
+        return clean
+
+    @field_validator("quota_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)"
+            ) from exc
+        return value
+
     @field_validator("telegram_secret_token")
     @classmethod
     def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -137,7 +232,7 @@ class Settings(BaseSettings):
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("webhook_url", "gemini_base_url", mode="before")
+    @field_validator("webhook_url", "gemini_base_url", "redis_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -157,6 +252,13 @@ class Settings(BaseSettings):
         if self.telegram_bot_token is None:
             raise ConfigError([_missing_token_help()])
         return self.telegram_bot_token.get_secret_value()
+
+    def problems_with_files(self) -> list[str]:
+        """Files the settings name that cannot be read."""
+        path = self.moderation_blocklist
+        if path is not None and not path.is_file():
+            return [f"MODERATION_BLOCKLIST: {path} does not exist (or is not a file)"]
+        return []
 
     def secrets(self) -> list[str]:
         """Values that must never appear in a log line."""

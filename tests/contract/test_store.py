@@ -156,3 +156,77 @@ async def test_image_jobs_round_trip_and_identical_requests_are_found(store):
     assert await store.find_image(same, since=1_000_001.0) is None  # too old
     assert await store.find_image(replace(same, size="4K"), since=0) is None
     assert await store.find_image(replace(same, reference_ids=("ref-a",)), since=0) is None
+
+
+async def test_fifty_simultaneous_requests_against_a_limit_of_ten_let_exactly_ten_through(store):
+    results = await asyncio.gather(
+        *(store.consume_quota(42, "2026-11-24", "images", limit=10) for _ in range(50))
+    )
+    assert results.count(True) == 10
+    assert await store.quota_usage(42, "2026-11-24") == {"images": 10}
+
+
+async def test_quota_counts_per_day_and_kind_and_refunds(store):
+    day = "2026-11-24"
+    assert await store.consume_quota(1, day, "images", amount=4, limit=10)
+    assert not await store.consume_quota(1, day, "images", amount=7, limit=10)  # all or nothing
+    assert await store.consume_quota(1, day, "messages", limit=None)  # unlimited still counts
+    await store.refund_quota(1, day, "images", amount=3)
+    assert await store.quota_usage(1, day) == {"images": 1, "messages": 1}
+    assert await store.quota_usage(1, "2026-11-25") == {}
+    await store.refund_quota(1, day, "images", amount=5)  # never below zero
+    assert (await store.quota_usage(1, day))["images"] == 0
+    assert not await store.consume_quota(2, day, "hd_images", limit=0)
+
+
+async def test_users_keep_the_bots_decisions_across_profile_updates(store):
+    from telegemini.core.models import Tier, UserRecord
+
+    record = await store.remember_user(UserRef(7, "Ada", "AdaL", "en"), private=True)
+    assert record == UserRecord(7, "Ada", "AdaL", "en", private_chat=True)
+    await store.save_user(
+        replace_user(record, tier=Tier.PREMIUM, banned=True, notices=frozenset({"banned"}))
+    )
+    again = await store.remember_user(UserRef(7, "Ada L.", "adal", "ru"))
+    assert again.tier is Tier.PREMIUM
+    assert again.banned
+    assert again.notices == frozenset({"banned"})
+    assert again.first_name == "Ada L."
+    assert (await store.find_user("@ADAL")).id == 7
+    assert await store.find_user("nobody") is None
+    assert await store.load_user(999) is None
+
+
+async def test_broadcast_targets_are_private_chats_that_did_not_block_the_bot(store):
+    await store.remember_user(UserRef(1, "A"), private=True)
+    await store.remember_user(UserRef(2, "B"))  # only seen in groups
+    record = await store.remember_user(UserRef(3, "C"), private=True)
+    await store.save_user(replace_user(record, blocked_bot=True))
+    assert await store.broadcast_targets() == [1]
+    await store.remember_user(UserRef(3, "C"), private=True)  # wrote again: unblocked
+    assert await store.broadcast_targets() == [1, 3]
+
+
+async def test_activity_counters_add_up(store):
+    assert await store.count("2026-11-23", 1, "messages") == 1
+    assert await store.count("2026-11-23", 1, "messages", 2) == 3
+    await store.count("2026-11-24", 2, "images")
+    await store.count("2026-11-25", 2, "images")
+    rows = await store.activity_rows("2026-11-23", "2026-11-24")
+    assert rows == [("2026-11-23", 1, "messages", 3), ("2026-11-24", 2, "images", 1)]
+
+
+async def test_captcha_round_trip(store):
+    from telegemini.core.models import Captcha
+
+    captcha = Captcha(5, "🍎", 1_000.0, failures=2, cooldown_until=2_000.0, pending_text="hi")
+    await store.save_captcha(captcha)
+    assert await store.load_captcha(5) == captcha
+    await store.delete_captcha(5)
+    assert await store.load_captcha(5) is None
+
+
+def replace_user(record, **changes):
+    from dataclasses import replace
+
+    return replace(record, **changes)

@@ -12,6 +12,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -42,3 +44,32 @@ async def postgres_schema() -> AsyncIterator[str]:
         async with engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         await engine.dispose()
+
+
+def redis_prefix() -> str:
+    """A key prefix no other test uses, so tests can share the Redis database."""
+    return f"test-{uuid.uuid4().hex[:8]}:"
+
+
+@asynccontextmanager
+async def redis_client(prefix: str) -> AsyncIterator[Redis]:
+    """A client of the test Redis; keys under ``prefix`` are deleted afterwards."""
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisConnectionError, OSError) as exc:
+        await client.aclose()
+        pytest.fail(f"Redis at {REDIS_URL} is unreachable ({exc}); start it, never skip")
+    try:
+        yield client
+    finally:
+        try:
+            await delete_prefixed(client, prefix)
+        finally:
+            await client.aclose()
+
+
+async def delete_prefixed(client: Redis, prefix: str) -> None:
+    keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+    if keys:
+        await client.delete(*keys)

@@ -11,6 +11,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from telegemini.core.i18n import Translator
 from telegemini.core.models import (
@@ -85,6 +86,32 @@ def caption(job: ImageJob, image: GeneratedImage | None, t: Translator) -> str:
     return text if len(text) <= CAPTION_LIMIT else text[: CAPTION_LIMIT - 1] + "…"
 
 
+class Bill(Protocol):
+    async def refund(self, amount: int | None = None) -> None: ...
+
+
+class Payer(Protocol):
+    """Who pays for the images of one request (quota units, given back if they fail)."""
+
+    async def charge(self, kind: str, amount: int = 1) -> Bill: ...
+
+
+class _Free:
+    async def charge(self, kind: str, amount: int = 1) -> Bill:
+        return self
+
+    async def refund(self, amount: int | None = None) -> None:
+        return None
+
+
+FREE: Payer = _Free()
+
+
+def kind_of(job: ImageJob) -> str:
+    """The quota an image draws on."""
+    return "hd_images" if job.size == HD else "images"
+
+
 class ImageService:
     def __init__(
         self,
@@ -145,9 +172,16 @@ class ImageService:
             raise TooManyReferences(f"{len(job.reference_ids)}", limit=limit)
 
     async def create(
-        self, job: ImageJob, out: ChatOutput, t: Translator, *, fresh: bool = False
+        self,
+        job: ImageJob,
+        out: ChatOutput,
+        t: Translator,
+        *,
+        fresh: bool = False,
+        payer: Payer = FREE,
     ) -> None:
-        """Make one image and send it (a photo; for HD also the original as a document)."""
+        """Make one image and send it (a photo; for HD also the original as a document).
+        A reused photo costs nothing; a failed one is refunded."""
         self._check(job)
         if not fresh:
             earlier = await self._store.find_image(
@@ -163,9 +197,14 @@ class ImageService:
                     )
                 )
                 return
-        async with self._progress(out, t):
-            image = await self._generate(job)
-            photo = await self._codec.to_photo(image.data)
+        bill = await payer.charge(kind_of(job))
+        try:
+            async with self._progress(out, t):
+                image = await self._generate(job)
+                photo = await self._codec.to_photo(image.data)
+        except BaseException:
+            await bill.refund()
+            raise
         await self._store.save_image_job(job)
         file_id = await out.send_photo(
             OutgoingPhoto(data=photo, caption=caption(job, image, t), buttons=job_buttons(job, t))
@@ -177,20 +216,22 @@ class ImageService:
                 image.data, filename=f"image-{job.id}.{extension}", caption=t("image.original")
             )
 
-    async def create_batch(self, job: ImageJob, out: ChatOutput, t: Translator) -> None:
-        """Several variants at once, sent as one album. Failed variants are left out."""
+    async def create_batch(
+        self, job: ImageJob, out: ChatOutput, t: Translator, *, payer: Payer = FREE
+    ) -> None:
+        """Several variants at once, sent as one album. Failed variants are left out and
+        refunded: a batch of 4 costs as many units as images delivered."""
         self._check(job)
         count = self.config.batch_size
-        async with self._progress(out, t):
-            references = await self._references(job)
-            results = await asyncio.gather(
-                *(self._generate(job, references) for _ in range(count)), return_exceptions=True
-            )
-            images = [r for r in results if isinstance(r, GeneratedImage)]
-            if not images:
-                failure = next(r for r in results if isinstance(r, BaseException))
-                raise failure
-            photos = await asyncio.gather(*(self._codec.to_photo(i.data) for i in images))
+        bill = await payer.charge(kind_of(job), count)
+        try:
+            async with self._progress(out, t):
+                images = await self._variants(job, count)
+                photos = await asyncio.gather(*(self._codec.to_photo(i.data) for i in images))
+        except BaseException:
+            await bill.refund()
+            raise
+        await bill.refund(count - len(images))
         await self._store.save_image_job(job)
         if len(photos) == 1:
             first = OutgoingPhoto(
@@ -201,6 +242,17 @@ class ImageService:
         album = [OutgoingPhoto(data=photo) for photo in photos]
         album[0] = replace(album[0], caption=caption(job, images[0], t))
         await out.send_album(album)
+
+    async def _variants(self, job: ImageJob, count: int) -> list[GeneratedImage]:
+        """``count`` images made at once; the ones that failed are dropped, unless all did."""
+        references = await self._references(job)
+        results = await asyncio.gather(
+            *(self._generate(job, references) for _ in range(count)), return_exceptions=True
+        )
+        images = [r for r in results if isinstance(r, GeneratedImage)]
+        if not images:
+            raise next(r for r in results if isinstance(r, BaseException))
+        return images
 
     async def _references(self, job: ImageJob) -> list[ImagePart]:
         return [

@@ -24,6 +24,44 @@ class UserRef:
     language_code: str | None = None
 
 
+class Tier(StrEnum):
+    FREE = "free"
+    PREMIUM = "premium"
+    UNLIMITED = "unlimited"
+
+
+QUOTA_KINDS = ("messages", "voice", "images", "hd_images")
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """What the bot keeps about a user, beyond their Telegram profile."""
+
+    id: int
+    first_name: str = ""
+    username: str | None = None
+    language_code: str | None = None
+    tier: Tier = Tier.FREE
+    banned: bool = False
+    allowed: bool = False  # let in by an admin's /allow, on top of ALLOWED_USER_IDS
+    verified: bool = False  # passed the captcha
+    private_chat: bool = False  # has written to the bot privately (a broadcast target)
+    blocked_bot: bool = False  # Telegram said the user blocked the bot
+    notices: frozenset[str] = frozenset()  # one-time notices already sent: "denied", "banned"
+
+
+@dataclass(frozen=True, slots=True)
+class Captcha:
+    """A pending "tap the right picture" check of a new user."""
+
+    user_id: int
+    answer: str
+    expires_at: float  # epoch seconds
+    failures: int = 0
+    cooldown_until: float = 0.0
+    pending_text: str = ""  # the first message, answered once the user passes
+
+
 class ChatType(StrEnum):
     PRIVATE = "private"
     GROUP = "group"
@@ -105,6 +143,7 @@ class IncomingMessage:
     parts: tuple[Part, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     unsupported: bool = False  # a kind of message the bot cannot handle (yet)
+    reply_to_user: UserRef | None = None  # author of the message this one replies to
 
     @property
     def key(self) -> ChatKey:
@@ -301,3 +340,21 @@ class ChatCompleted:
 
 
 ChatEvent = TextDelta | ToolCall | ChatCompleted
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A message for the operator: what broke, the reference users saw, the details."""
+
+    title: str
+    ref: str
+    details: str = ""
+    suppressed: int = 0  # similar alerts not sent since the last one
+
+
+@dataclass(frozen=True, slots=True)
+class DailySeries:
+    """Counts per day (oldest first) for a chart."""
+
+    days: tuple[str, ...]
+    series: dict[str, tuple[int, ...]]

@@ -10,11 +10,14 @@ from typing import Protocol
 
 from telegemini.core.models import (
     Activity,
+    Alert,
     Attachment,
+    Captcha,
     ChatEvent,
     ChatKey,
     ChatRequest,
     Conversation,
+    DailySeries,
     GeneratedImage,
     ImageJob,
     ImagePart,
@@ -24,6 +27,7 @@ from telegemini.core.models import (
     Reply,
     Speech,
     Turn,
+    UserRecord,
     UserRef,
     VoiceNote,
 )
@@ -41,8 +45,58 @@ class ChatModel(Protocol):
         ...
 
 
-class Store(Protocol):
-    """Durable state: users, conversations, processed updates."""
+class UserStore(Protocol):
+    """Users and what the bot decided about them (tier, bans, access, notices)."""
+
+    async def remember_user(self, user: UserRef, *, private: bool = False) -> UserRecord:
+        """Create or refresh a user from their Telegram profile; ``private`` when they wrote
+        in a private chat (which makes them reachable by a broadcast)."""
+        ...
+
+    async def load_user(self, user_id: int) -> UserRecord | None: ...
+
+    async def find_user(self, username: str) -> UserRecord | None:
+        """By @username (case-insensitive), among users the bot has seen."""
+        ...
+
+    async def save_user(self, record: UserRecord) -> None: ...
+
+    async def broadcast_targets(self) -> list[int]: ...
+
+
+class UsageStore(Protocol):
+    """Daily quota counters (atomic) and activity counters for statistics."""
+
+    async def consume_quota(
+        self, user_id: int, day: str, kind: str, *, amount: int = 1, limit: int | None
+    ) -> bool:
+        """Add ``amount`` unless the day's usage would pass ``limit`` (None: unlimited)."""
+        ...
+
+    async def refund_quota(self, user_id: int, day: str, kind: str, *, amount: int = 1) -> None: ...
+
+    async def quota_usage(self, user_id: int, day: str) -> dict[str, int]: ...
+
+    async def count(self, day: str, user_id: int, kind: str, amount: int = 1) -> int:
+        """Add to a daily activity counter; returns the day's new count."""
+        ...
+
+    async def activity_rows(self, first_day: str, last_day: str) -> list[tuple[str, int, str, int]]:
+        """``(day, user_id, kind, count)`` rows between two days, inclusive."""
+        ...
+
+
+class CaptchaStore(Protocol):
+    async def load_captcha(self, user_id: int) -> Captcha | None: ...
+
+    async def save_captcha(self, captcha: Captcha) -> None: ...
+
+    async def delete_captcha(self, user_id: int) -> None: ...
+
+
+class Store(UserStore, UsageStore, CaptchaStore, Protocol):
+    """Durable state: conversations, processed updates, preferences, image jobs, users,
+    usage and captchas."""
 
     async def claim_update(self, update_id: int) -> bool:
         """Record ``update_id`` as taken; False if it was taken before (a redelivery)."""
@@ -51,8 +105,6 @@ class Store(Protocol):
     async def forget_updates_before(self, cutoff: datetime) -> int:
         """Drop de-duplication records older than ``cutoff``; returns how many."""
         ...
-
-    async def remember_user(self, user: UserRef) -> None: ...
 
     async def load_conversation(self, key: ChatKey) -> Conversation: ...
 
@@ -158,6 +210,22 @@ class RateLimiter(Protocol):
     async def close(self) -> None: ...
 
 
+class Messenger(Protocol):
+    """Messages the bot starts itself (alerts, broadcasts), outside any conversation."""
+
+    async def send_text(self, chat_id: int, text: str) -> bool:
+        """False when the chat cannot be reached (the user blocked the bot, the chat is gone)."""
+        ...
+
+    async def send_alert(self, chat_id: int, alert: Alert) -> None: ...
+
+
+class ChartRenderer(Protocol):
+    async def daily_chart(self, data: DailySeries, *, title: str) -> bytes:
+        """A PNG line chart, one line per series."""
+        ...
+
+
 class ChatLocks(Protocol):
     """Mutual exclusion per conversation, so one chat's messages are handled in order."""
 
@@ -211,12 +279,14 @@ class ChatOutput(Protocol):
 
 __all__ = [
     "AudioCodec",
+    "ChartRenderer",
     "ChatLocks",
     "ChatModel",
     "ChatOutput",
     "FileSource",
     "ImageCodec",
     "ImageGenerator",
+    "Messenger",
     "RateLimiter",
     "SpeechSynthesizer",
     "Store",

@@ -9,28 +9,34 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, delete, event, select, text
+from sqlalchemy import Connection, case, delete, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from telegemini.core.images import request_key as image_request_key
 from telegemini.core.models import (
+    Captcha,
     ChatKey,
     Conversation,
     ImageJob,
     Mode,
     Preferences,
+    Tier,
     Turn,
+    UserRecord,
     UserRef,
 )
 from telegemini.errors import StorageError
 from telegemini.storage.tables import (
     NO_THREAD,
+    activity,
+    captchas,
     conversations,
     image_jobs,
     preferences,
     processed_updates,
+    quota_usage,
     transcript_turns,
     users,
 )
@@ -139,21 +145,184 @@ class SqlStore:
             )
             return int(result.rowcount or 0)
 
-    async def remember_user(self, user: UserRef) -> None:
+    async def remember_user(self, user: UserRef, *, private: bool = False) -> UserRecord:
         now = _now()
-        values = {
+        values: dict[str, Any] = {
             "username": user.username,
+            "username_key": user.username.lower() if user.username else None,
             "first_name": user.first_name,
             "language_code": user.language_code,
             "seen_at": now,
         }
+        updates = dict(values)
+        if private:
+            values["private_chat"] = True
+            updates["private_chat"] = True
+            updates["blocked_bot"] = False  # writing to us again means they unblocked us
         statement = (
             self._insert(users)
             .values(id=user.id, created_at=now, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=updates)
+            .returning(*users.c)
+        )
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(statement)).one()
+        return _user(row)
+
+    async def load_user(self, user_id: int) -> UserRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
+        return _user(row) if row is not None else None
+
+    async def find_user(self, username: str) -> UserRecord | None:
+        key = username.lstrip("@").lower()
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(users).where(users.c.username_key == key))).first()
+        return _user(row) if row is not None else None
+
+    async def save_user(self, record: UserRecord) -> None:
+        """Write the bot's own fields of a user (tier, flags, notices)."""
+        values = {
+            "tier": record.tier.value,
+            "banned": record.banned,
+            "allowed": record.allowed,
+            "verified": record.verified,
+            "blocked_bot": record.blocked_bot,
+            "notices": ",".join(sorted(record.notices)),
+        }
+        now = _now()
+        statement = (
+            self._insert(users)
+            .values(
+                id=record.id, first_name=record.first_name, created_at=now, seen_at=now, **values
+            )
             .on_conflict_do_update(index_elements=["id"], set_=values)
         )
         async with self._engine.begin() as conn:
             await conn.execute(statement)
+
+    async def broadcast_targets(self) -> list[int]:
+        """Users with a private chat with the bot who have not blocked it."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(users.c.id)
+                .where(users.c.private_chat.is_(True), users.c.blocked_bot.is_(False))
+                .order_by(users.c.id)
+            )
+            return [int(r.id) for r in rows]
+
+    # --- quotas and activity --------------------------------------------------------------
+
+    async def consume_quota(
+        self, user_id: int, day: str, kind: str, *, amount: int = 1, limit: int | None
+    ) -> bool:
+        """Atomically add ``amount`` to today's usage unless that would pass ``limit``
+        (None: no limit). Safe under any concurrency: the check and the increment are one
+        statement on one row."""
+        if limit is not None and amount > limit:
+            return False
+        guard = None if limit is None else quota_usage.c.used + amount <= limit
+        statement = (
+            self._insert(quota_usage)
+            .values(user_id=user_id, day=day, kind=kind, used=amount)
+            .on_conflict_do_update(
+                index_elements=["user_id", "day", "kind"],
+                set_={"used": quota_usage.c.used + amount},
+                where=guard,
+            )
+            .returning(quota_usage.c.used)
+        )
+        async with self._engine.begin() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def refund_quota(self, user_id: int, day: str, kind: str, *, amount: int = 1) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(quota_usage)
+                .where(
+                    quota_usage.c.user_id == user_id,
+                    quota_usage.c.day == day,
+                    quota_usage.c.kind == kind,
+                )
+                .values(
+                    used=case((quota_usage.c.used > amount, quota_usage.c.used - amount), else_=0)
+                )
+            )
+
+    async def quota_usage(self, user_id: int, day: str) -> dict[str, int]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(quota_usage.c.kind, quota_usage.c.used).where(
+                    quota_usage.c.user_id == user_id, quota_usage.c.day == day
+                )
+            )
+            return {r.kind: int(r.used) for r in rows}
+
+    async def count(self, day: str, user_id: int, kind: str, amount: int = 1) -> int:
+        """Add to a daily activity counter; returns the new count."""
+        statement = (
+            self._insert(activity)
+            .values(day=day, user_id=user_id, kind=kind, count=amount)
+            .on_conflict_do_update(
+                index_elements=["day", "user_id", "kind"],
+                set_={"count": activity.c.count + amount},
+            )
+            .returning(activity.c.count)
+        )
+        async with self._engine.begin() as conn:
+            return int((await conn.execute(statement)).scalar_one())
+
+    async def activity_rows(self, first_day: str, last_day: str) -> list[tuple[str, int, str, int]]:
+        """(day, user_id, kind, count) between two days, inclusive."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(activity.c.day, activity.c.user_id, activity.c.kind, activity.c.count)
+                .where(activity.c.day >= first_day, activity.c.day <= last_day)
+                .order_by(activity.c.day)
+            )
+            return [(day, int(user_id), kind, int(n)) for day, user_id, kind, n in rows]
+
+    # --- captcha ---------------------------------------------------------------------------
+
+    async def load_captcha(self, user_id: int) -> Captcha | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(select(captchas).where(captchas.c.user_id == user_id))
+            ).first()
+        if row is None:
+            return None
+        return Captcha(
+            user_id=int(row.user_id),
+            answer=row.answer,
+            expires_at=_epoch(row.expires_at),
+            failures=int(row.failures),
+            cooldown_until=_epoch(row.cooldown_until) if row.cooldown_until else 0.0,
+            pending_text=row.pending_text,
+        )
+
+    async def save_captcha(self, captcha: Captcha) -> None:
+        values = {
+            "answer": captcha.answer,
+            "expires_at": datetime.fromtimestamp(captcha.expires_at, UTC),
+            "failures": captcha.failures,
+            "cooldown_until": (
+                datetime.fromtimestamp(captcha.cooldown_until, UTC)
+                if captcha.cooldown_until
+                else None
+            ),
+            "pending_text": captcha.pending_text,
+        }
+        statement = (
+            self._insert(captchas)
+            .values(user_id=captcha.user_id, **values)
+            .on_conflict_do_update(index_elements=["user_id"], set_=values)
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(statement)
+
+    async def delete_captcha(self, user_id: int) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(captchas).where(captchas.c.user_id == user_id))
 
     async def load_conversation(self, key: ChatKey) -> Conversation:
         thread = _thread(key)
@@ -317,10 +486,29 @@ class SqlStore:
         return _image_job(row) if row is not None else None
 
 
+def _epoch(value: datetime) -> float:
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _user(row: Any) -> UserRecord:
+    return UserRecord(
+        id=int(row.id),
+        first_name=row.first_name,
+        username=row.username,
+        language_code=row.language_code,
+        tier=Tier(row.tier) if row.tier in {t.value for t in Tier} else Tier.FREE,
+        banned=bool(row.banned),
+        allowed=bool(row.allowed),
+        verified=bool(row.verified),
+        private_chat=bool(row.private_chat),
+        blocked_bot=bool(row.blocked_bot),
+        notices=frozenset(n for n in row.notices.split(",") if n),
+    )
+
+
 def _image_job(row: Any) -> ImageJob:
-    created = row.created_at
-    if created.tzinfo is None:  # SQLite hands back naive UTC
-        created = created.replace(tzinfo=UTC)
     return ImageJob(
         id=row.id,
         chat_id=row.chat_id,
@@ -330,5 +518,5 @@ def _image_job(row: Any) -> ImageJob:
         aspect_ratio=row.aspect_ratio,
         reference_ids=tuple(i for i in row.reference_ids.split(",") if i),
         photo_file_id=row.photo_file_id,
-        created_at=created.timestamp(),
+        created_at=_epoch(row.created_at),
     )

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData(
@@ -35,6 +36,14 @@ users = Table(
     Column("language_code", String(16), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("tier", String(16), nullable=False, server_default="free"),
+    Column("banned", Boolean, nullable=False, server_default=false()),
+    Column("allowed", Boolean, nullable=False, server_default=false()),
+    Column("verified", Boolean, nullable=False, server_default=false()),
+    Column("private_chat", Boolean, nullable=False, server_default=false()),
+    Column("blocked_bot", Boolean, nullable=False, server_default=false()),
+    Column("notices", String(64), nullable=False, server_default=""),
+    Column("username_key", String(64), nullable=True, index=True),  # lower-case, for @lookups
 )
 
 conversations = Table(
@@ -94,4 +103,35 @@ image_jobs = Table(
     Column("request_key", String(64), nullable=False, index=True),
     Column("photo_file_id", String(256), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Daily usage per user and quota kind (the day in QUOTA_TIMEZONE, as YYYY-MM-DD).
+quota_usage = Table(
+    "quota_usage",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("day", String(10), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("used", Integer, nullable=False, default=0),
+)
+
+# Daily counters for /stats: requests by kind, denials, blocks, errors, per user.
+activity = Table(
+    "activity",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(48), primary_key=True),
+    Column("count", Integer, nullable=False, default=0),
+)
+
+captchas = Table(
+    "captchas",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("answer", String(16), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("cooldown_until", DateTime(timezone=True), nullable=True),
+    Column("pending_text", Text, nullable=False, default=""),
 )

@@ -4,8 +4,17 @@ handler that translates, calls the core, and lets ``TelegramChatOutput`` render.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -16,7 +25,8 @@ from telegram.ext import (
     filters,
 )
 
-from telegemini.core.assistant import PUBLIC_COMMANDS, Assistant
+from telegemini.core.assistant import Assistant
+from telegemini.core.commands import ADMIN_MENU, PUBLIC_COMMANDS
 from telegemini.core.i18n import LANGUAGES, translate
 from telegemini.core.models import IncomingMessage
 from telegemini.core.ports import ChatLocks, Store
@@ -35,19 +45,36 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 _MENU_LANGUAGE_CODES = {"es": "es", "ru": "ru", "zh-hans": "zh"}
 
 
-async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
-    """Register the command menu, in English by default and per supported language."""
-    bot = application.bot
-    menus: list[tuple[str | None, str]] = [(None, "en")]
-    menus += [(code, lang) for lang, code in _MENU_LANGUAGE_CODES.items() if lang in LANGUAGES]
-    for code, language in menus:
-        commands = [
-            BotCommand(c.name, translate(language, c.description_key)) for c in PUBLIC_COMMANDS
-        ]
-        try:
-            await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
-        except TelegramError as exc:
-            log.warning("could not publish the %s command menu: %s", code or "default", exc)
+def command_menus(
+    admins: list[int],
+) -> Callable[[Application], Coroutine[Any, Any, None]]:  # type: ignore[type-arg]
+    """The ``post_init`` that registers the command menu: per language for everyone, and for
+    each admin's private chat the admin commands as well."""
+
+    async def publish(application: Application) -> None:  # type: ignore[type-arg]
+        bot = application.bot
+        menus: list[tuple[str | None, str]] = [(None, "en")]
+        menus += [(code, lang) for lang, code in _MENU_LANGUAGE_CODES.items() if lang in LANGUAGES]
+        for code, language in menus:
+            commands = [
+                BotCommand(c.name, translate(language, c.description_key)) for c in PUBLIC_COMMANDS
+            ]
+            await _set(bot, commands, BotCommandScopeDefault(), code)
+        everything = [*PUBLIC_COMMANDS, *ADMIN_MENU]
+        for admin in admins:
+            commands = [BotCommand(c.name, translate("en", c.description_key)) for c in everything]
+            await _set(bot, commands, BotCommandScopeChat(admin), None)
+
+    return publish
+
+
+async def _set(
+    bot: Bot, commands: list[BotCommand], scope: BotCommandScope, code: str | None
+) -> None:
+    try:
+        await bot.set_my_commands(commands, scope=scope, language_code=code)
+    except TelegramError as exc:  # e.g. an admin who never opened a chat with the bot
+        log.warning("could not publish a command menu (%s, %s): %s", scope.type, code, exc)
 
 
 def build_application(
@@ -65,7 +92,7 @@ def build_application(
         .base_file_url(f"{root}/file/bot")
         .rate_limiter(TelegramRateLimiter(overall_per_second=settings.telegram_global_rate))
         .concurrent_updates(OrderedUpdateProcessor(locks, store))
-        .post_init(publish_commands)
+        .post_init(command_menus(settings.admin_user_ids))
     )
     if settings.mode == "webhook":
         builder = builder.updater(None)

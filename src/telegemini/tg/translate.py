@@ -119,7 +119,16 @@ def to_incoming(
         command=command,
         attachments=attachments,
         unsupported=not (message.text or message.caption or attachments),
+        reply_to_user=_author(replied),
     )
+
+
+def _author(message: Message | None) -> UserRef | None:
+    """Who wrote the message being replied to (admin commands target them)."""
+    if message is None or message.from_user is None or message.from_user.is_bot:
+        return None
+    user = message.from_user
+    return UserRef(user.id, user.first_name, user.username, user.language_code)
 
 
 def _seconds(value: object) -> float | None:

@@ -2,82 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from telegemini.core.assistant import Assistant, AssistantConfig
-from telegemini.core.chat import ChatConfig, ChatService
-from telegemini.core.images import ImageConfig, ImageService, split_ratio
-from telegemini.core.models import (
-    Attachment,
-    AttachmentKind,
-    ChatRef,
-    ChatType,
-    Command,
-    IncomingCallback,
-    IncomingMessage,
-    Mode,
-    Preferences,
-    UserRef,
-)
-from telegemini.core.voice import VoiceService
+from telegemini.core.images import ImageConfig, split_ratio
+from telegemini.core.models import Attachment, AttachmentKind, ChatRef, ChatType, Mode
 from telegemini.errors import ImageNotMade
-from telegemini.storage.memory import MemoryStore
-from tests.helpers.fakes import (
-    FakeAudioCodec,
-    FakeChatModel,
-    FakeChatOutput,
-    FakeFileSource,
-    FakeImageCodec,
-    FakeImageGenerator,
-    FakeSpeech,
-)
-
-USER = UserRef(7, "Ada", "ada", "en")
-CHAT = ChatRef(7, ChatType.PRIVATE)
+from tests.helpers.world import World
 
 
-class World:
+class ImageWorld(World):
     def __init__(self) -> None:
-        self.store = MemoryStore()
-        self.files = FakeFileSource()
-        self.generator = FakeImageGenerator()
-        self.now = 1_000_000.0
-        self.images = ImageService(
-            self.generator,
-            FakeImageCodec(),
-            self.files,
-            self.store,
-            ImageConfig(reuse_seconds=60, progress_interval=0.001),
-            clock=lambda: self.now,
-        )
-        self.model = FakeChatModel()
-        self.assistant = Assistant(
-            ChatService(self.model, self.store, ChatConfig(draft_interval=0)),
-            self.store,
-            VoiceService(self.files, FakeAudioCodec(), FakeSpeech()),
-            self.images,
-            AssistantConfig(voice_replies_default=False),
-        )
-
-    async def send(self, text: str = "", *, command: str | None = None, args: str = "",
-                   attachments: tuple[Attachment, ...] = ()) -> FakeChatOutput:  # fmt: skip
-        out = FakeChatOutput()
-        message = IncomingMessage(
-            update_id=1,
-            message_id=1,
-            chat=CHAT,
-            user=USER,
-            text=text if command is None else args,
-            command=Command(command, args) if command else None,
-            attachments=attachments,
-        )
-        await self.assistant.handle(message, out)
-        return out
-
-    async def press(self, data: str, chat: ChatRef = CHAT) -> FakeChatOutput:
-        out = FakeChatOutput()
-        await self.assistant.handle_callback(
-            IncomingCallback(1, "cb", chat, USER, message_id=5, data=data), out
-        )
-        return out
+        super().__init__(images=ImageConfig(reuse_seconds=60, progress_interval=0.001))
 
     def photo(self, file_id: str, data: bytes = b"photo", **extra: object) -> Attachment:
         self.files.files[file_id] = data
@@ -85,8 +18,8 @@ class World:
 
 
 @pytest.fixture
-def world() -> World:
-    return World()
+def world() -> ImageWorld:
+    return ImageWorld()
 
 
 def test_a_leading_ratio_is_taken_from_the_prompt():
@@ -123,11 +56,11 @@ async def test_usage_without_a_prompt(world):
 
 async def test_identical_request_reuses_the_sent_photo_at_no_cost(world):
     await world.send(command="image", args="a red bicycle")
-    world.now += 30
+    world.now[0] += 30
     out = await world.send(command="image", args="A red   bicycle")
     assert len(world.generator.requests) == 1
     assert out.photos[0].file_id == "file-1"
-    world.now += 120  # past the reuse window
+    world.now[0] += 120  # past the reuse window
     await world.send(command="image", args="a red bicycle")
     assert len(world.generator.requests) == 2
 
@@ -182,7 +115,7 @@ async def test_safety_block_explains_and_removes_the_status(world):
 
 
 async def test_photo_with_caption_in_image_mode_is_an_edit(world):
-    await world.store.save_preferences(7, 7, Preferences(mode=Mode.IMAGE))
+    await world.set_prefs(mode=Mode.IMAGE)
     out = await world.send("make it watercolour", attachments=(world.photo("p1", b"JPEGDATA"),))
     [(prompt, _, _, references)] = world.generator.requests
     assert prompt == "make it watercolour"
@@ -191,14 +124,14 @@ async def test_photo_with_caption_in_image_mode_is_an_edit(world):
 
 
 async def test_photo_without_caption_in_image_mode_asks_what_to_do(world):
-    await world.store.save_preferences(7, 7, Preferences(mode=Mode.IMAGE))
+    await world.set_prefs(mode=Mode.IMAGE)
     out = await world.send("", attachments=(world.photo("p1"),))
     assert "What should I do with this photo?" in out.texts[0]
     assert world.generator.requests == []
 
 
 async def test_text_in_image_mode_is_a_prompt(world):
-    await world.store.save_preferences(7, 7, Preferences(mode=Mode.IMAGE))
+    await world.set_prefs(mode=Mode.IMAGE)
     await world.send("a castle on a cloud")
     assert world.generator.requests[0][0] == "a castle on a cloud"
     assert world.model.history == []

@@ -2,86 +2,39 @@ from __future__ import annotations
 
 import pytest
 
-from telegemini.core.assistant import Assistant, AssistantConfig
-from telegemini.core.chat import ChatConfig, ChatService
-from telegemini.core.images import ImageService
 from telegemini.core.models import (
     Attachment,
     AttachmentKind,
     AudioPart,
-    ChatRef,
-    ChatType,
-    IncomingMessage,
+    ChatKey,
     Mode,
-    Preferences,
     TextPart,
-    UserRef,
 )
-from telegemini.core.voice import VoiceConfig, VoiceService, audio_mime
+from telegemini.core.voice import VoiceConfig, audio_mime
 from telegemini.errors import UpstreamBusy
-from telegemini.storage.memory import MemoryStore
-from tests.helpers.fakes import (
-    FakeAudioCodec,
-    FakeChatModel,
-    FakeChatOutput,
-    FakeFileSource,
-    FakeImageCodec,
-    FakeImageGenerator,
-    FakeSpeech,
-)
-
-USER = UserRef(7, "Ada", "ada", "en")
+from tests.helpers.world import World
 
 
-class World:
-    def __init__(self, *, voice_default: bool = True) -> None:
-        self.model = FakeChatModel()
-        self.store = MemoryStore()
-        self.files = FakeFileSource()
-        self.speech = FakeSpeech()
-        self.voice = VoiceService(
-            self.files,
-            FakeAudioCodec(),
-            self.speech,
-            VoiceConfig(max_input_seconds=60, tts_chunk_chars=100, max_note_seconds=0.25),
+class VoiceWorld(World):
+    def __init__(self) -> None:
+        super().__init__(
+            voice_default=True,
+            voice=VoiceConfig(max_input_seconds=60, tts_chunk_chars=100, max_note_seconds=0.25),
         )
-        self.assistant = Assistant(
-            ChatService(self.model, self.store, ChatConfig(draft_interval=0)),
-            self.store,
-            self.voice,
-            ImageService(FakeImageGenerator(), FakeImageCodec(), self.files, self.store),
-            AssistantConfig(voice_replies_default=voice_default, default_voice="Kore"),
-        )
-
-    async def send(self, text: str = "", *attachments: Attachment) -> FakeChatOutput:
-        out = FakeChatOutput()
-        message = IncomingMessage(
-            update_id=1,
-            message_id=1,
-            chat=ChatRef(7, ChatType.PRIVATE),
-            user=USER,
-            text=text,
-            attachments=attachments,
-        )
-        await self.assistant.handle(message, out)
-        return out
 
     def voice_note(self, data: bytes, **extra: object) -> Attachment:
         self.files.files["v1"] = data
         return Attachment(AttachmentKind.VOICE, "v1", size=len(data), **extra)  # type: ignore[arg-type]
 
-    async def set_prefs(self, **values: object) -> None:
-        await self.store.save_preferences(7, 7, Preferences(**values))  # type: ignore[arg-type]
-
 
 @pytest.fixture
-def world() -> World:
-    return World()
+def world() -> VoiceWorld:
+    return VoiceWorld()
 
 
 async def test_voice_goes_to_the_model_as_ogg_audio_and_comes_back_as_text_and_voice(world):
     world.model.enqueue("Hello **Ada**.")
-    out = await world.send("", world.voice_note(b"x" * 3000, duration=3))
+    out = await world.send("", attachments=(world.voice_note(b"x" * 3000, duration=3),))
 
     [request] = world.model.history
     assert request.parts == [AudioPart(b"x" * 3000, "audio/ogg")]
@@ -93,9 +46,7 @@ async def test_voice_goes_to_the_model_as_ogg_audio_and_comes_back_as_text_and_v
     assert transcript[0].text == "[voice message]"
 
 
-def request_key():
-    from telegemini.core.models import ChatKey
-
+def request_key() -> ChatKey:
     return ChatKey(7)
 
 
@@ -108,7 +59,7 @@ async def test_voice_off_sends_text_only(world):
 
 async def test_oversized_voice_is_refused_before_downloading(world):
     attachment = Attachment(AttachmentKind.VOICE, "big", size=21 * 1024 * 1024, duration=30)
-    out = await world.send("", attachment)
+    out = await world.send("", attachments=(attachment,))
     assert out.texts == ["That file is too large for me (the limit is 20 MB)."]
     assert world.files.fetched == []
     assert world.model.history == []
@@ -116,13 +67,13 @@ async def test_oversized_voice_is_refused_before_downloading(world):
 
 async def test_too_long_voice_is_refused_before_downloading(world):
     attachment = Attachment(AttachmentKind.VOICE, "long", size=1000, duration=61)
-    out = await world.send("", attachment)
+    out = await world.send("", attachments=(attachment,))
     assert out.texts == ["That recording is too long for me (the limit is 1 min)."]
     assert world.files.fetched == []
 
 
 async def test_corrupt_audio_gets_a_clear_message(world):
-    out = await world.send("", world.voice_note(b"corrupt data"))
+    out = await world.send("", attachments=(world.voice_note(b"corrupt data"),))
     assert out.texts == ["I couldn't read that file: it seems to be empty or damaged."]
     assert world.model.history == []
 
@@ -130,7 +81,7 @@ async def test_corrupt_audio_gets_a_clear_message(world):
 async def test_video_notes_send_their_audio_track(world):
     world.files.files["vn"] = b"video-bytes"
     attachment = Attachment(AttachmentKind.VIDEO_NOTE, "vn", size=11, duration=2)
-    await world.send("", attachment)
+    await world.send("", attachments=(attachment,))
     assert world.model.history[0].parts == [AudioPart(b"audio-of:video-bytes", "audio/ogg")]
 
 
@@ -152,7 +103,7 @@ def test_audio_files_keep_their_own_type(mime, name, expected):
 async def test_transcription_mode_is_stateless_and_silent(world):
     await world.set_prefs(mode=Mode.TRANSCRIPTION)
     world.model.enqueue("Language: English\n\nhello there")
-    out = await world.send("", world.voice_note(b"x" * 500))
+    out = await world.send("", attachments=(world.voice_note(b"x" * 500),))
     [request] = world.model.history
     assert request.store is False
     assert request.previous_id is None

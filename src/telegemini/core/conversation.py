@@ -1,0 +1,301 @@
+"""One message in the user's mode: assistant (with memory and an image tool), transcription,
+translation or image; voice replies; all of it moderated, throttled and billed first."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, replace
+
+from telegemini.core import modes
+from telegemini.core.chat import ChatService
+from telegemini.core.guards import Guard, QuotaExceeded, UserPayer
+from telegemini.core.i18n import Translator
+from telegemini.core.images import ImageService, kind_of, split_ratio
+from telegemini.core.models import (
+    ASPECT_RATIOS,
+    Attachment,
+    AttachmentKind,
+    ImageJob,
+    IncomingMessage,
+    Mode,
+    Part,
+    Preferences,
+    Reply,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    UserRecord,
+)
+from telegemini.core.moderation import Blocklist
+from telegemini.core.ports import ChatOutput, Store
+from telegemini.core.preferences import Effective
+from telegemini.core.voice import VoiceService, is_audio
+from telegemini.errors import UnsupportedMedia, UserFacingError
+
+log = logging.getLogger(__name__)
+
+
+class PromptBlocked(UserFacingError):
+    """The operator's blocklist matched; the prompt never reaches the model."""
+
+    message_key = "moderation.blocked"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking, in what language, with which settings, and where answers go."""
+
+    user: UserRecord
+    prefs: Preferences
+    effective: Effective
+    out: ChatOutput
+    t: Translator
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationConfig:
+    custom_instruction: str | None = None  # the operator's SYSTEM_PROMPT
+    autoban_after: int = 0  # blocked prompts a day before an automatic ban (0: never)
+
+
+class Conversation:
+    def __init__(
+        self,
+        chat: ChatService,
+        store: Store,
+        voice: VoiceService,
+        images: ImageService,
+        guard: Guard,
+        blocklist: Blocklist,
+        config: ConversationConfig | None = None,
+    ) -> None:
+        self._chat = chat
+        self._store = store
+        self._voice = voice
+        self.images = images
+        self._guard = guard
+        self._blocklist = blocklist
+        self._config = config or ConversationConfig()
+
+    # --- checks before any billable call -----------------------------------------------------
+
+    async def moderate(self, caller: Caller, *texts: str) -> None:
+        """Refuse a prompt the blocklist matches; count it, and ban after too many."""
+        if self._blocklist.check(*texts) is None:
+            return
+        await self.count_violation(caller.user)
+        raise PromptBlocked("blocklist")
+
+    async def count_violation(self, user: UserRecord) -> None:
+        count = await self._store.count(self._guard.day(), user.id, "moderation")
+        limit = self._config.autoban_after
+        if limit and count >= limit and not self._guard.is_admin(user.id):
+            log.warning("user %s banned automatically after %d violations", user.id, count)
+            await self._store.save_user(replace(user, banned=True))
+
+    # --- a message ----------------------------------------------------------------------------
+
+    async def handle(self, message: IncomingMessage, caller: Caller) -> None:
+        audio = next((a for a in message.attachments if is_audio(a)), None)
+        photos = tuple(a for a in message.attachments if a.kind is AttachmentKind.PHOTO)
+        mode = caller.prefs.mode
+        if message.unsupported and audio is None and not photos and not message.parts:
+            raise UnsupportedMedia(f"update {message.update_id}")
+        replied_photo = any(p.from_reply for p in photos)
+        if (mode is Mode.IMAGE and audio is None) or (replied_photo and message.text.strip()):
+            await self.image_request(message, caller, message.text, photos)
+            return
+        if mode is Mode.TRANSCRIPTION and audio is None:
+            await caller.out.send(Reply(caller.t("mode.transcription_needs_audio"), markdown=False))
+            return
+        if (
+            mode in (Mode.TRANSCRIPTION, Mode.TRANSLATION)
+            and photos
+            and audio is None
+            and not message.text.strip()
+        ):
+            raise UnsupportedMedia("a photo in a text mode")
+        await self.moderate(caller, message.text)
+        await self._guard.throttle(caller.user, "messages")
+        async with self._guard.billed(caller.user, "messages"):
+            answer = await self._answer(message, caller, audio, photos)
+        if answer and caller.effective.voice_replies and mode is not Mode.TRANSCRIPTION:
+            await self._speak(answer, caller)
+
+    async def _answer(
+        self,
+        message: IncomingMessage,
+        caller: Caller,
+        audio: Attachment | None,
+        photos: tuple[Attachment, ...],
+    ) -> str:
+        mode = caller.prefs.mode
+        parts: list[Part] = list(message.parts)
+        if message.text.strip() and mode is not Mode.TRANSCRIPTION:
+            parts.insert(0, TextPart(message.text))
+        if audio is not None:
+            parts.append(await self._voice.listen(audio))
+        if mode is Mode.ASSISTANT:
+            parts.extend([await self.images.look_at(photo) for photo in photos])
+        if not parts:
+            parts = [TextPart(message.text)]
+        if mode is Mode.TRANSCRIPTION:
+            await self._chat.one_shot(parts, caller.out, instruction=modes.TRANSCRIPTION)
+            return ""
+        if mode is Mode.TRANSLATION:
+            instruction = modes.instruction(
+                Mode.TRANSLATION, target_language=caller.prefs.target_language
+            )
+            return await self._chat.one_shot(parts, caller.out, instruction=instruction)
+        instruction = modes.instruction(
+            Mode.ASSISTANT,
+            expressive=caller.prefs.expressive and caller.effective.voice_replies,
+            custom_assistant=self._config.custom_instruction,
+        )
+        label_key = "transcript.voice_message" if audio is not None else "transcript.photo"
+        return await self._chat.answer(
+            message.key,
+            parts,
+            caller.out,
+            instruction=instruction,
+            transcript_text=message.text.strip() or caller.t(label_key),
+            tools=ImageTool(self, message, caller, photos),
+        )
+
+    async def _speak(self, answer: str, caller: Caller) -> None:
+        try:
+            bill = await self._guard.charge(caller.user, "voice")
+        except QuotaExceeded:
+            await caller.out.send(Reply(caller.t("quota.voice_used_up"), markdown=False))
+            return
+        spoken = await self._voice.speak(
+            answer, voice=caller.effective.voice, out=caller.out, t=caller.t
+        )
+        if not spoken:
+            await bill.refund()
+
+    # --- images -------------------------------------------------------------------------------
+
+    async def image_request(
+        self,
+        message: IncomingMessage,
+        caller: Caller,
+        text: str,
+        photos: tuple[Attachment, ...],
+        *,
+        size: str | None = None,
+        batch: bool = False,
+        usage_key: str = "image.usage",
+    ) -> None:
+        """A picture from ``text`` (an optional leading ratio) and the ``photos`` as references."""
+        ratio, prompt = split_ratio(text)
+        if not prompt:
+            key = "image.photo_needs_caption" if photos else usage_key
+            await caller.out.send(Reply(caller.t(key), markdown=False))
+            return
+        job = self.images.new_job(
+            chat_id=message.chat.id,
+            user_id=message.user.id,
+            prompt=prompt,
+            aspect_ratio=ratio,
+            references=photos,
+            **({"size": size} if size else {}),
+        )
+        await self.make_image(job, caller, batch=batch)
+
+    async def make_image(
+        self, job: ImageJob, caller: Caller, *, batch: bool = False, fresh: bool = False
+    ) -> None:
+        """Moderated, throttled, one at a time per user, and billed per image delivered."""
+        await self.moderate(caller, job.prompt)
+        kind = kind_of(job)
+        await self._guard.throttle(caller.user, kind)
+        payer = UserPayer(self._guard, caller.user)
+        async with self._guard.one_at_a_time(caller.user, "images"):
+            if batch:
+                await self.images.create_batch(job, caller.out, caller.t, payer=payer)
+            else:
+                await self.images.create(job, caller.out, caller.t, fresh=fresh, payer=payer)
+
+
+class ImageTool:
+    """``generate_image`` for the chat model, so "draw me a fox in the snow" needs no command."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        message: IncomingMessage,
+        caller: Caller,
+        photos: tuple[Attachment, ...],
+    ) -> None:
+        self._conversation = conversation
+        self._message = message
+        self._caller = caller
+        self._photos = photos
+
+    @property
+    def specs(self) -> list[ToolSpec]:
+        return [IMAGE_TOOL]
+
+    async def run(self, call: ToolCall) -> ToolResult:
+        if call.name != IMAGE_TOOL.name:
+            return ToolResult(call.call_id, call.name, f"There is no function {call.name}.")
+        ratio = call.arguments.get("aspect_ratio")
+        use_photos = call.arguments.get("use_attached_photos", True) is not False
+        caller = self._caller
+        try:
+            job = self._conversation.images.new_job(
+                chat_id=self._message.chat.id,
+                user_id=self._message.user.id,
+                prompt=str(call.arguments.get("prompt") or "").strip(),
+                aspect_ratio=ratio if isinstance(ratio, str) and ratio in ASPECT_RATIOS else None,
+                references=self._photos if use_photos else (),
+            )
+            await self._conversation.make_image(job, caller)
+        except UserFacingError as exc:
+            await caller.out.send(Reply(error_text(exc, caller.t), markdown=False))
+            return ToolResult(
+                call.call_id,
+                call.name,
+                "The picture could not be made and the user has been told why; "
+                "do not repeat the explanation.",
+            )
+        return ToolResult(
+            call.call_id, call.name, "The picture was made and is now shown to the user."
+        )
+
+
+IMAGE_TOOL = ToolSpec(
+    name="generate_image",
+    description=(
+        "Create a picture with the image model and show it to the user, or edit the photos "
+        "the user attached. Use it whenever the user asks for a drawing, picture, "
+        "illustration, poster or a change to their photo."
+    ),
+    parameters={
+        "type": "object",
+        "properties": {
+            "prompt": {
+                "type": "string",
+                "description": "A detailed description of the picture to make.",
+            },
+            "aspect_ratio": {"type": "string", "enum": list(ASPECT_RATIOS)},
+            "use_attached_photos": {
+                "type": "boolean",
+                "description": "Use the photos in the user's message as references.",
+            },
+        },
+        "required": ["prompt"],
+    },
+)
+
+
+def error_reference() -> str:
+    """A short id that ties what a user saw to the log line with the traceback."""
+    return secrets.token_hex(3)
+
+
+def error_text(exc: UserFacingError, t: Translator, ref: str | None = None) -> str:
+    return t(exc.message_key, ref=ref or error_reference(), **exc.message_args())
