@@ -16,6 +16,7 @@ from telegram.ext import Application
 
 from telegemini.coordination.memory import MemoryChatLocks, MemoryRateLimiter
 from telegemini.coordination.redis import RedisRateLimiter
+from telegemini.core.conversation import error_reference
 from telegemini.core.ports import ChatModel, ImageGenerator, RateLimiter, SpeechSynthesizer
 from telegemini.gemini.chat import GeminiChatModel
 from telegemini.gemini.client import make_client
@@ -54,7 +55,7 @@ class Telegemini:
         self._public_url = public_url
         self.locks = MemoryChatLocks()
         self.application: Application = build_application(  # type: ignore[type-arg]
-            settings, locks=self.locks, store=store
+            settings, locks=self.locks, store=store, on_flood=self._flood
         )
         self.limiter: RateLimiter = (
             RedisRateLimiter.from_url(settings.redis_url)
@@ -74,6 +75,15 @@ class Telegemini:
         add_handlers(self.application, self.assistant, self.locks)
         self.webhook: WebhookServer | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+
+    async def _flood(self, endpoint: str, chat_id: object, seconds: float) -> None:
+        """Telegram told the bot to slow down: the operator should know (throttled)."""
+        await self.assistant.alerter.report(
+            "telegram:flood",
+            f"Telegram flood control: {endpoint} must wait {seconds:.0f} s",
+            ref=error_reference(),
+            details=f"chat {chat_id}",
+        )
 
     @classmethod
     async def create(cls, settings: Settings, **kwargs: object) -> Telegemini:

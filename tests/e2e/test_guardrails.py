@@ -158,3 +158,23 @@ async def test_unexpected_errors_alert_the_admin_with_the_users_reference(
     assert "BadRequest" in alert["text"]
     assert ref in alert["text"]
     assert any(e["type"] == "expandable_blockquote" for e in alert.get("entities", []))
+
+
+async def test_going_too_fast_is_told_how_long_to_wait(start_bot, telegram, gemini, alice):
+    await start_bot("polling", rates={"messages": {"per_minute": 6, "burst": 2}})
+    for n in range(3):
+        telegram.send_text(alice, f"message {n}")
+    messages = await telegram.wait_for_bot_messages(alice.id, 3)
+    assert messages[2]["text"] == "You're going a bit fast — please wait 10 s and try again."
+    assert len(gemini.interaction_requests()) == 2
+
+
+async def test_telegram_flood_waits_are_reported_to_the_admin(start_bot, telegram, alice):
+    await start_bot("polling", admin_user_ids=[ADMIN.id])
+    telegram.send_text(ADMIN, "hi")
+    await telegram.wait_for_bot_messages(ADMIN.id, 1)
+    telegram.fail_next("sendMessage", status=429, retry_after=1, chat_id=alice.id)
+    telegram.send_text(alice, "hello")
+    await telegram.wait_for_bot_messages(alice.id, 1)  # delivered after the wait
+    alert = (await telegram.wait_for_bot_messages(ADMIN.id, 2))[1]
+    assert alert["text"].startswith("⚠️ Telegram flood control: sendMessage must wait 1 s")

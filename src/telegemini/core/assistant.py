@@ -64,7 +64,7 @@ class Assistant:
         self._conversation = conversation
         self._captcha = captcha
         self._admin = admin
-        self._alerter = alerter
+        self.alerter = alerter
         self._config = config or AssistantConfig()
         self.screens = PreferenceScreens(voices=voices, defaults=self.effective)
         self._commands = Commands(store, guard, conversation, self.screens)
@@ -137,7 +137,7 @@ class Assistant:
         if isinstance(exc, UpstreamError):
             ref = error_reference()
             await self._store.count(self._guard.day(), user_id, f"error:{type(exc).__name__}")
-            await self._alerter.report(
+            await self.alerter.report(
                 f"upstream:{type(exc).__name__}",
                 f"Gemini: {type(exc).__name__}",
                 ref=ref,
@@ -157,7 +157,7 @@ class Assistant:
         except Exception:
             log.warning("could not count the error", exc_info=True)
         details = "".join(traceback.format_exception(exc))
-        await self._alerter.report(type(exc).__name__, type(exc).__name__, ref=ref, details=details)
+        await self.alerter.report(type(exc).__name__, type(exc).__name__, ref=ref, details=details)
         await out.send(Reply(t("error.generic", ref=ref), markdown=False))
 
     # --- buttons -------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from telegemini.core.ports import ChatLocks, Store
 from telegemini.settings import Settings
 from telegemini.tg.albums import AlbumCollector
 from telegemini.tg.processor import OrderedUpdateProcessor
-from telegemini.tg.ratelimit import TelegramRateLimiter
+from telegemini.tg.ratelimit import FloodHook, TelegramRateLimiter
 from telegemini.tg.render import TelegramChatOutput
 from telegemini.tg.translate import callback_to_incoming, to_incoming
 
@@ -82,6 +82,7 @@ def build_application(
     *,
     locks: ChatLocks,
     store: Store,
+    on_flood: FloodHook | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The PTB application with our pacing and ordering; handlers come with ``add_handlers``."""
     root = settings.telegram_api_base_url.rstrip("/")
@@ -90,7 +91,9 @@ def build_application(
         .token(settings.token())
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
-        .rate_limiter(TelegramRateLimiter(overall_per_second=settings.telegram_global_rate))
+        .rate_limiter(
+            TelegramRateLimiter(overall_per_second=settings.telegram_global_rate, on_flood=on_flood)
+        )
         .concurrent_updates(OrderedUpdateProcessor(locks, store))
         .post_init(command_menus(settings.admin_user_ids))
     )

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from telegram.ext import BaseRateLimiter
 log = logging.getLogger(__name__)
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
+FloodHook = Callable[[str, object, float], Awaitable[None]]  # (endpoint, chat id, seconds)
 _COSMETIC = frozenset({"sendChatAction", "sendMessageDraft", "setMessageReaction"})
 _GLOBAL = "*"
 
@@ -82,6 +83,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         max_retries: int = 3,
         max_retry_after: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        on_flood: FloodHook | None = None,
     ) -> None:
         self._overall = SlidingWindow(max(1, round(overall_per_second)), 1.0)
         self._chat_limit = (chat_burst, chat_burst / chat_per_second)
@@ -91,6 +93,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._max_retries = max_retries
         self._max_retry_after = max_retry_after
         self._clock = clock
+        self._on_flood = on_flood
 
     async def initialize(self) -> None:
         return None
@@ -148,6 +151,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 )
                 if attempt >= max_retries or seconds > self._max_retry_after:
                     raise
+                if self._on_flood is not None:
+                    try:
+                        await self._on_flood(endpoint, chat_id, seconds)
+                    except Exception:  # reporting a flood must never make it worse
+                        log.debug("flood hook failed", exc_info=True)
                 log.warning(
                     "telegram flood control on %s for chat %s: waiting %.1fs (attempt %d)",
                     endpoint,
