@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     chat_model: str = Field(
         default="gemini-3.1-flash-lite", description="Model for chat and audio understanding."
     )
+    google_search_enabled: bool = Field(
+        default=True,
+        description="Let the model search the web (Google Search grounding) and cite sources.",
+    )
     image_model: str = Field(
         default="gemini-3-pro-image", description="Image model (Nano Banana Pro): 1K, 2K, 4K."
     )

@@ -118,7 +118,9 @@ def build_assistant(
         alerter=Alerter(messenger, alert_targets),
         voices=voice.voices,
         config=AssistantConfig(
-            voice_replies_default=settings.voice_enabled, default_voice=settings.tts_voice
+            voice_replies_default=settings.voice_enabled,
+            default_voice=settings.tts_voice,
+            search_enabled=settings.google_search_enabled,
         ),
     )
 

@@ -195,7 +195,7 @@ async def test_natural_request_in_assistant_mode_draws_through_the_tool(
         what="the model's words after the picture",
     )
     chat_call, image_call, follow_up = gemini.interaction_requests()
-    assert [t["name"] for t in chat_call["tools"]] == ["generate_image"]
+    assert [t["name"] for t in chat_call["tools"] if t["type"] == "function"] == ["generate_image"]
     assert image_call["input"][0]["content"][0]["text"] == "a fox in the snow"
     [result] = follow_up["input"]
     assert result["type"] == "function_result"

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 class AssistantConfig:
     voice_replies_default: bool = True
     default_voice: str = "Kore"
+    search_enabled: bool = False  # the operator's GOOGLE_SEARCH_ENABLED
 
 
 def translator(prefs: Preferences, user: UserRef | UserRecord) -> Translator:
@@ -71,9 +72,12 @@ class Assistant:
 
     def effective(self, prefs: Preferences) -> Effective:
         default = self._config.voice_replies_default
+        allowed = self._config.search_enabled
         return Effective(
             voice_replies=prefs.voice_replies if prefs.voice_replies is not None else default,
             voice=prefs.voice or self._config.default_voice,
+            search=allowed and prefs.search is not False,
+            search_available=allowed,
         )
 
     # --- messages ------------------------------------------------------------------------------

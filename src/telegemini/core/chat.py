@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from telegemini.core.models import (
     Activity,
@@ -14,6 +16,8 @@ from telegemini.core.models import (
     ChatRequest,
     Part,
     Reply,
+    Searching,
+    Source,
     TextDelta,
     TextPart,
     ToolCall,
@@ -23,7 +27,16 @@ from telegemini.core.models import (
 from telegemini.core.modes import ASSISTANT
 from telegemini.core.ports import ChatModel, ChatOutput, Store
 from telegemini.core.speech import strip_audio_tags
-from telegemini.errors import ConversationExpired, EmptyPrompt, UpstreamUnavailable
+from telegemini.errors import (
+    ConversationExpired,
+    EmptyPrompt,
+    UpstreamBusy,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SYSTEM_INSTRUCTION = ASSISTANT
 
@@ -77,6 +90,7 @@ class ChatService:
         instruction: str | None = None,
         transcript_text: str | None = None,
         tools: Toolbox | None = None,
+        search: SearchLabels | None = None,
     ) -> str:
         """Send ``parts`` to the model in ``key``'s conversation and deliver the reply.
 
@@ -92,15 +106,17 @@ class ChatService:
             previous_id=conversation.head_id,
             history=list(conversation.transcript),
             tools=tools.specs if tools is not None else [],
+            search=search is not None,
         )
+        searching = search.searching if search is not None else None
         async with out.activity(Activity.TYPING):
             try:
-                completed, calls = await self._run(request, out)
+                completed, calls = await self._run_grounded(request, out, searching)
             except ConversationExpired:
                 # The model forgot the chain (expired, or another API key): start a new one
                 # seeded with our own transcript. The user notices nothing.
                 request.previous_id = None
-                completed, calls = await self._run(request, out)
+                completed, calls = await self._run_grounded(request, out, searching)
         used_tools = False
         for _ in range(MAX_TOOL_ROUNDS):
             if not calls or tools is None:
@@ -123,6 +139,9 @@ class ChatService:
             )
             return ""
         text = _nonempty(completed.text)
+        shown = strip_audio_tags(text)
+        if search is not None and completed.sources:
+            shown += "\n\n" + sources_block(completed.sources, search.sources)
         user_text = transcript_text if transcript_text is not None else _text_of(parts)
         await self._store.save_exchange(
             key,
@@ -131,8 +150,21 @@ class ChatService:
             model_text=strip_audio_tags(text),
             keep_turns=self._config.keep_turns,
         )
-        await out.send(Reply(strip_audio_tags(text)))
+        await out.send(Reply(shown))
         return text
+
+    async def _run_grounded(
+        self, request: ChatRequest, out: ChatOutput, searching: str | None
+    ) -> tuple[ChatCompleted, list[ToolCall]]:
+        """A search that fails must not cost the user the answer: ask again without it."""
+        try:
+            return await self._run(request, out, searching)
+        except UpstreamError as exc:
+            if not request.search or isinstance(exc, UpstreamBusy | UpstreamTimeout):
+                raise
+            log.warning("answer with search failed (%s); answering without it", exc)
+            request.search = False
+            return await self._run(request, out, None)
 
     async def one_shot(self, parts: list[Part], out: ChatOutput, *, instruction: str) -> str:
         """A request outside any conversation (transcription, translation): nothing is read
@@ -146,7 +178,7 @@ class ChatService:
         return text
 
     async def _run(
-        self, request: ChatRequest, out: ChatOutput
+        self, request: ChatRequest, out: ChatOutput, searching: str | None = None
     ) -> tuple[ChatCompleted, list[ToolCall]]:
         streaming = self._config.stream and out.can_stream
         throttle = DraftThrottle(self._config.draft_interval)
@@ -159,9 +191,36 @@ class ChatService:
                     await out.draft(draft_text(strip_audio_tags("".join(pieces))))
             elif isinstance(event, ToolCall):
                 calls.append(event)
+            elif isinstance(event, Searching) and streaming and searching and not pieces:
+                await out.draft(searching)
             elif isinstance(event, ChatCompleted):
                 return event, calls
         raise UpstreamUnavailable("the model stream ended without completing")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchLabels:
+    """Search is on for this answer; the words for "Searching…" and the sources heading."""
+
+    searching: str
+    sources: str
+
+
+MAX_SOURCES = 5
+
+
+def sources_block(sources: tuple[Source, ...], heading: str) -> str:
+    """A numbered Markdown list of the first ``MAX_SOURCES`` distinct sources, as links."""
+    seen: dict[str, str] = {}
+    for source in sources:
+        if source.url not in seen and source.url.startswith(("http://", "https://")):
+            seen[source.url] = source.title or urlsplit(source.url).netloc or source.url
+    lines = [heading]
+    for number, (url, title) in enumerate(list(seen.items())[:MAX_SOURCES], start=1):
+        label = title.replace("[", "(").replace("]", ")")
+        target = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+        lines.append(f"{number}. [{label}]({target})")
+    return "\n".join(lines)
 
 
 class Toolbox(Protocol):

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass, replace
 
 from telegemini.core import modes
-from telegemini.core.chat import ChatService
+from telegemini.core.chat import ChatService, SearchLabels
 from telegemini.core.guards import Guard, QuotaExceeded, UserPayer
 from telegemini.core.i18n import Translator
 from telegemini.core.images import ImageService, kind_of, split_ratio
@@ -162,6 +162,11 @@ class Conversation:
             instruction=instruction,
             transcript_text=message.text.strip() or caller.t(label_key),
             tools=ImageTool(self, message, caller, photos),
+            search=(
+                SearchLabels(caller.t("search.searching"), caller.t("search.sources"))
+                if caller.effective.search
+                else None
+            ),
         )
 
     async def _speak(self, answer: str, caller: Caller) -> None:

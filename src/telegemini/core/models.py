@@ -228,6 +228,7 @@ class Preferences:
     target_language: str | None = None
     ui_language: str | None = None
     expressive: bool = False
+    search: bool | None = None  # None: the operator's GOOGLE_SEARCH_ENABLED
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +299,7 @@ class ChatRequest:
     history: list[Turn] = field(default_factory=list)  # seeds a new chain when previous_id is None
     store: bool = True  # False: a one-off call that leaves no conversation behind
     tools: list[ToolSpec] = field(default_factory=list)
+    search: bool = False  # let the model search the web (Google Search grounding)
     tool_results: list[ToolResult] = field(default_factory=list)  # answers to the last calls
 
 
@@ -332,14 +334,29 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """A web page an answer was grounded on."""
+
+    url: str
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Searching:
+    """The model started a web search (the chat can say so)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ChatCompleted:
-    """The end of an answer: the new head interaction and the whole text."""
+    """The end of an answer: the new head interaction, the whole text, and the sources it cited
+    (in citation order, possibly repeated)."""
 
     interaction_id: str
     text: str
+    sources: tuple[Source, ...] = ()
 
 
-ChatEvent = TextDelta | ToolCall | ChatCompleted
+ChatEvent = TextDelta | ToolCall | Searching | ChatCompleted
 
 
 @dataclass(frozen=True, slots=True)

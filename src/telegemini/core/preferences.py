@@ -30,6 +30,8 @@ class Effective:
 
     voice_replies: bool
     voice: str
+    search: bool = False  # web search available and not turned off by the user
+    search_available: bool = False  # the operator allows search at all
 
 
 def _mark(label: str, chosen: bool) -> str:
@@ -66,8 +68,10 @@ class PreferenceScreens:
             ui=ui,
             expressive=on_off[prefs.expressive],
         )
+        if effective.search_available:
+            text += "\n" + t("settings.search", state=on_off[effective.search])
         flip = "off" if effective.voice_replies else "on"
-        buttons = (
+        buttons: tuple[tuple[Button, ...], ...] = (
             (Button(t("button.mode", mode=self.mode_name(prefs.mode, t)), "md:menu"),),
             (
                 Button(
@@ -86,6 +90,12 @@ class PreferenceScreens:
                 ),
             ),
         )
+        if effective.search_available:
+            search = Button(
+                t("button.search", state=on_off[effective.search]),
+                f"ws:{'off' if effective.search else 'on'}",
+            )
+            buttons = (*buttons, (search,))
         return Reply(text, markdown=False, buttons=buttons)
 
     def mode_screen(self, prefs: Preferences, t: Translator) -> Reply:
@@ -150,6 +160,8 @@ class PreferenceScreens:
             return replace(prefs, voice=value), "vn"
         if field == "ex" and value in {"on", "off"}:
             return replace(prefs, expressive=value == "on"), "st"
+        if field == "ws" and value in {"on", "off"}:
+            return replace(prefs, search=value == "on"), "st"
         if field == "tg" and value in TARGET_CHOICES:
             return replace(prefs, target_language=LANGUAGE_NAMES[value]), "tg"
         if field == "ui" and (value == "auto" or value in LANGUAGES):

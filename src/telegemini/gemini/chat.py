@@ -18,6 +18,8 @@ from telegemini.core.models import (
     ChatRequest,
     ImagePart,
     Part,
+    Searching,
+    Source,
     TextDelta,
     TextPart,
     ToolCall,
@@ -98,16 +100,19 @@ class GeminiChatModel:
             body["previous_interaction_id"] = request.previous_id
         if self._generation_config:
             body["generation_config"] = self._generation_config
-        if request.tools:
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "name": tool.name,
-                    "description": tool.description,
-                    "parameters": tool.parameters,
-                }
-                for tool in request.tools
-            ]
+        tools: list[dict[str, Any]] = [
+            {
+                "type": "function",
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters,
+            }
+            for tool in request.tools
+        ]
+        if request.search:
+            tools.append({"type": "google_search"})
+        if tools:
+            body["tools"] = tools
 
         waited = 0.0
         attempt = 1
@@ -140,6 +145,7 @@ class GeminiChatModel:
         interaction_id: str | None = None
         pieces: list[str] = []
         calls: dict[int, dict[str, Any]] = {}  # function calls being streamed, by step index
+        sources: list[Source] = []
         stream = await self._client.aio.interactions.create(
             **body, stream=True, timeout=self._timeout
         )
@@ -148,6 +154,8 @@ class GeminiChatModel:
                 kind = getattr(event, "event_type", None)
                 if kind == "interaction.created":
                     interaction_id = event.interaction.id or interaction_id
+                elif kind == "step.start" and getattr(event.step, "type", None) in _SEARCH_STEPS:
+                    yield Searching()
                 elif kind == "step.start" and getattr(event.step, "type", None) == "function_call":
                     step = event.step
                     calls[event.index] = {
@@ -164,6 +172,8 @@ class GeminiChatModel:
                         yield TextDelta(delta.text)
                     elif delta_type == "arguments_delta" and event.index in calls:
                         calls[event.index]["streamed"] += delta.arguments or ""
+                    elif delta_type == "text_annotation_delta":
+                        sources.extend(_sources(delta.annotations))
                 elif kind == "step.stop" and event.index in calls:
                     yield _tool_call(calls.pop(event.index))
                 elif kind == "interaction.completed":
@@ -174,7 +184,22 @@ class GeminiChatModel:
                     raise _error_event(event)
         if not interaction_id:
             raise UpstreamUnavailable("stream ended without an interaction id")
-        yield ChatCompleted(interaction_id=interaction_id, text="".join(pieces))
+        yield ChatCompleted(
+            interaction_id=interaction_id, text="".join(pieces), sources=tuple(sources)
+        )
+
+
+_SEARCH_STEPS = frozenset({"google_search_call"})
+
+
+def _sources(annotations: Any) -> list[Source]:
+    """Web citations among a text's annotations (other kinds, e.g. file citations, skipped)."""
+    found = []
+    for annotation in annotations or []:
+        url = getattr(annotation, "url", None)
+        if getattr(annotation, "type", None) == "url_citation" and url:
+            found.append(Source(url=str(url), title=str(getattr(annotation, "title", "") or "")))
+    return found
 
 
 def _tool_call(call: dict[str, Any]) -> ToolCall:

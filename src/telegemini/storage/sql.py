@@ -424,6 +424,7 @@ class SqlStore:
             target_language=row.target_language,
             ui_language=row.ui_language,
             expressive=bool(row.expressive),
+            search=row.search,
         )
 
     async def save_preferences(self, chat_id: int, user_id: int, prefs: Preferences) -> None:
@@ -434,6 +435,7 @@ class SqlStore:
             "target_language": prefs.target_language,
             "ui_language": prefs.ui_language,
             "expressive": prefs.expressive,
+            "search": prefs.search,
             "updated_at": _now(),
         }
         statement = (

@@ -86,6 +86,7 @@ preferences = Table(
     Column("target_language", String(64), nullable=True),
     Column("ui_language", String(16), nullable=True),
     Column("expressive", Boolean, nullable=False, default=False),
+    Column("search", Boolean, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
