@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The browser tests drive Debian's Chromium: Playwright's own browser download needs the internet.
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test lint fmt unit e2e sandbox migrate bench lock clean
+.PHONY: install run test lint fmt unit e2e browser sandbox migrate bench lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +35,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-test: lint
+test: lint $(CHROMIUM)
 	$(BIN)/pytest -q
 
 unit: $(STAMP)
@@ -41,6 +43,15 @@ unit: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
+
+browser: $(STAMP) $(CHROMIUM)
+	$(BIN)/pytest -q tests/browser
+
+# Installed once (we are root on CI); without apt-get this fails loudly: the tests never skip.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "$(CHROMIUM) is missing and apt-get is not available: install Chromium for the browser tests" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

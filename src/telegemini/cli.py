@@ -1,4 +1,4 @@
-"""Command line: ``telegemini run | migrate`` (``python -m telegemini`` is the same)."""
+"""Command line: ``telegemini run | sandbox | migrate`` (``python -m telegemini`` is the same)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,24 @@ def _settings_or_exit() -> Settings:
         raise SystemExit(2) from exc
 
 
+def _sandbox_note(url: str) -> str:
+    return (
+        f"no TELEGRAM_BOT_TOKEN: starting the local sandbox at {url} (a chat page with a fake "
+        "Telegram, no tokens needed). To connect a real bot, talk to @BotFather in Telegram, "
+        "send /newbot and put TELEGRAM_BOT_TOKEN=... in .env (see README)."
+    )
+
+
 def _run(_args: argparse.Namespace) -> int:
     settings = _settings_or_exit()
+    if settings.telegram_bot_token is None and not settings.k_service:
+        # A fresh clone: show the bot working locally instead of a list of missing keys.
+        # (On Cloud Run a missing token stays an error: a server must not become a sandbox.)
+        from telegemini.sandbox.runner import DEFAULT_HOST
+
+        port = settings.sandbox_port
+        print(_sandbox_note(f"http://{DEFAULT_HOST}:{port}"), file=sys.stderr)
+        return _start_sandbox(settings, host=DEFAULT_HOST, port=port, open_browser=True)
     problems = settings.problems_for_run()
     if problems:
         print("telegemini cannot start yet:", file=sys.stderr)
@@ -38,6 +54,32 @@ def _run(_args: argparse.Namespace) -> int:
 
     asyncio.run(main())
     return 0
+
+
+def _start_sandbox(settings: Settings, *, host: str, port: int, open_browser: bool) -> int:
+    configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets())
+    from telegemini.sandbox.runner import CannotListenError, Sandbox, run_sandbox
+
+    def ready(sandbox: Sandbox) -> None:
+        print(
+            f"telegemini sandbox: open {sandbox.url}  (model: {sandbox.model_label}; Ctrl-C stops)"
+        )
+        sys.stdout.flush()
+
+    try:
+        asyncio.run(
+            run_sandbox(settings, host=host, port=port, open_browser=open_browser, on_ready=ready)
+        )
+    except CannotListenError as exc:
+        print(f"telegemini sandbox: {exc}; try another --port", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    settings = _settings_or_exit()
+    port = settings.sandbox_port if args.port is None else args.port
+    return _start_sandbox(settings, host=args.host, port=port, open_browser=not args.no_browser)
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -61,7 +103,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"telegemini {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)")
+    sandbox = commands.add_parser(
+        "sandbox", help="chat with the bot in a browser: a local fake Telegram, no tokens needed"
+    )
+    sandbox.add_argument(
+        "--port", type=int, default=None, help="chat page port (default SANDBOX_PORT; 0: any free)"
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sandbox.add_argument(
+        "--no-browser", action="store_true", help="do not open the chat page in a browser"
+    )
     commands.add_parser("migrate", help="apply database migrations")
     args = parser.parse_args(argv)
-    handlers = {"run": _run, "migrate": _migrate}
+    handlers = {"run": _run, "sandbox": _sandbox, "migrate": _migrate}
     return handlers[args.command](args)

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     port: int = Field(
         default=8080, ge=0, le=65535, description="Webhook server port (0 picks a free one)."
     )
+    sandbox_port: int = Field(
+        default=8765, ge=0, le=65535, description="Port of the local sandbox's chat page."
+    )
     k_service: str | None = Field(
         default=None, description="Set by Cloud Run; selects webhook mode."
     )

@@ -1,18 +1,83 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 
 from telegemini.cli import main
+from telegemini.sandbox import runner
+
+CREDENTIALS = ("TELEGRAM_BOT_TOKEN", "GOOGLE_API_KEY", "GEMINI_API_KEY", "K_SERVICE")
 
 
-def test_run_without_credentials_explains_what_to_do(monkeypatch, tmp_path, capsys):
+@dataclass
+class StubSandbox:
+    url: str
+    model_label: str = "Demo model (offline)"
+
+
+@pytest.fixture
+def sandbox_runs(monkeypatch) -> list[dict[str, Any]]:
+    """Replace the sandbox runner: record how it was asked to run, announce, return at once."""
+    runs: list[dict[str, Any]] = []
+
+    async def run_sandbox(settings, *, host, port, open_browser, on_ready):
+        runs.append({"host": host, "port": port, "open_browser": open_browser})
+        on_ready(StubSandbox(f"http://{host}:{port or 40001}"))
+
+    monkeypatch.setattr(runner, "run_sandbox", run_sandbox)
+    return runs
+
+
+@pytest.fixture
+def no_credentials(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no .env here
-    for name in ("TELEGRAM_BOT_TOKEN", "GOOGLE_API_KEY", "GEMINI_API_KEY", "K_SERVICE"):
+    for name in CREDENTIALS:
         monkeypatch.delenv(name, raising=False)
-    assert main(["run"]) == 2
-    err = capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_run_without_a_token_starts_the_sandbox_and_explains(sandbox_runs, capsys):
+    assert main(["run"]) == 0
+    out, err = capsys.readouterr()
+    assert "starting the local sandbox at http://127.0.0.1:8765" in err
     assert "@BotFather" in err
-    assert "GOOGLE_API_KEY" in err
+    assert sandbox_runs == [{"host": "127.0.0.1", "port": 8765, "open_browser": True}]
+    assert "open http://127.0.0.1:8765" in out
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_run_with_a_token_but_no_key_still_says_what_is_missing(monkeypatch, sandbox_runs, capsys):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    assert main(["run"]) == 2
+    assert "GOOGLE_API_KEY" in capsys.readouterr().err
+    assert sandbox_runs == []
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_on_cloud_run_a_missing_token_is_an_error_not_a_sandbox(monkeypatch, sandbox_runs, capsys):
+    monkeypatch.setenv("K_SERVICE", "telegemini")
+    assert main(["run"]) == 2
+    assert "@BotFather" in capsys.readouterr().err
+    assert sandbox_runs == []
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_sandbox_command_options(sandbox_runs, capsys):
+    assert main(["sandbox", "--port", "0", "--host", "127.0.0.2", "--no-browser"]) == 0
+    assert sandbox_runs == [{"host": "127.0.0.2", "port": 0, "open_browser": False}]
+    assert "telegemini sandbox: open http://127.0.0.2:40001" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_sandbox_on_a_busy_port_says_so(monkeypatch, capsys):
+    async def busy(settings, **kwargs):
+        raise runner.CannotListenError("cannot listen on 127.0.0.1:8765 (address already in use)")
+
+    monkeypatch.setattr(runner, "run_sandbox", busy)
+    assert main(["sandbox", "--no-browser"]) == 1
+    assert "cannot listen on 127.0.0.1:8765" in capsys.readouterr().err
 
 
 def test_invalid_configuration_lists_every_problem(monkeypatch, tmp_path, capsys):

@@ -23,12 +23,22 @@ conversation (the `previous_interaction_id` chain, seeded steps or generateConte
 has earlier user turns. Speech: a sine tone, 60 ms per input character (min 0.5 s), PCM
 s16le mono 24 kHz, or WAV with `tts_format="wav"`. Images: a PNG of 1/16 of the requested
 size (1K → 64 px long side). Magic tokens, scripted replies, faults, safety blocks and
-grounding are described in `script`, `interactions` and `content`.
+grounding are described in `script`, `interactions` and `content`. A `MediaMaker`
+(`hooks`) can replace the tone and the PNG: the sandbox's demo model speaks and draws.
 """
 
 from .answer import SEARCH_SOURCES, split_chunks
+from .hooks import ImageRequest, MediaMaker, SpeechRequest
 from .interactions import StoredInteraction
-from .media import decode_b64, image_sizes, pcm_samples, png_dimensions, speech_seconds
+from .media import (
+    SAMPLE_RATE,
+    ImageSizes,
+    decode_b64,
+    image_sizes,
+    pcm_samples,
+    png_dimensions,
+    speech_seconds,
+)
 from .parsing import MediaBlock, Turn, user_turns
 from .script import (
     MARKDOWN_REPLY,
@@ -46,15 +56,20 @@ from .state import RecordedRequest, StoredFile
 __all__ = [
     "BAD_KEY",
     "MARKDOWN_REPLY",
+    "SAMPLE_RATE",
     "SEARCH_SOURCES",
     "FakeGeminiServer",
     "Fault",
     "FaultQueue",
+    "ImageRequest",
+    "ImageSizes",
     "MediaBlock",
+    "MediaMaker",
     "RecordedRequest",
     "RequestContext",
     "Script",
     "ScriptedReply",
+    "SpeechRequest",
     "StoredFile",
     "StoredInteraction",
     "Turn",

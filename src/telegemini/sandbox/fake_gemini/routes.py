@@ -13,6 +13,7 @@ from aiohttp import web
 from .answer import Answer, compose_answer
 from .content import count_tokens, generate_response, model_from_path, stream_chunks
 from .errors import ErrorStyle, error_body, error_response, interactions_code
+from .hooks import apply_media
 from .interactions import (
     Event,
     StoredInteraction,
@@ -99,6 +100,8 @@ class ModelRoutes:
         if self.state.latency + magic.hang > 0:
             await asyncio.sleep(self.state.latency + magic.hang)
         answer = compose_answer(context, output, magic, self.state.script, self.state.speech)
+        if self.state.media is not None:
+            await apply_media(self.state.media, answer, context.text, output)
         record.meta.update(answer.meta)
         if answer.delay > 0:
             await asyncio.sleep(answer.delay)

@@ -17,6 +17,7 @@ from aiohttp.typedefs import Handler
 from .answer import SpeechSettings
 from .errors import NO_KEY_MESSAGE, bad_key_response, error_response
 from .files import RAW_KEY, FileRoutes
+from .hooks import MediaMaker
 from .interactions import StoredInteraction
 from .routes import BODY_KEY, FAULT_KEY, RECORD_KEY, ModelRoutes
 from .script import Fault, FaultQueue, Script, ScriptedReply
@@ -33,7 +34,8 @@ class FakeGeminiServer:
 
     Start it on port 0, point `genai.Client(http_options=HttpOptions(base_url=server.url))`
     at it, then steer it with `script`, `faults`, `latency` and magic tokens, and inspect
-    `requests` and `interactions`. See the package docstring for the behaviour.
+    `requests` and `interactions`. See the package docstring for the behaviour. `media`
+    (a `hooks.MediaMaker`) replaces the default tone and gradient PNG, as the sandbox does.
     """
 
     def __init__(
@@ -43,9 +45,12 @@ class FakeGeminiServer:
         chunk_delay: float = 0.0,
         tts_ms_per_char: float = 60.0,
         tts_max_seconds: float = 30.0,
+        media: MediaMaker | None = None,
     ) -> None:
         speech = SpeechSettings(ms_per_char=tts_ms_per_char, max_seconds=tts_max_seconds)
-        self.state = ServerState(tts_format=tts_format, chunk_delay=chunk_delay, speech=speech)
+        self.state = ServerState(
+            tts_format=tts_format, chunk_delay=chunk_delay, speech=speech, media=media
+        )
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .answer import SpeechSettings
 from .interactions import StoredInteraction
 from .script import FaultQueue, Script
+
+if TYPE_CHECKING:
+    from .hooks import MediaMaker
 
 TtsFormat = Literal["pcm", "wav"]
 
@@ -90,7 +93,12 @@ class ServerState:
     """Mutable state of one fake server."""
 
     def __init__(
-        self, *, tts_format: TtsFormat, chunk_delay: float, speech: SpeechSettings
+        self,
+        *,
+        tts_format: TtsFormat,
+        chunk_delay: float,
+        speech: SpeechSettings,
+        media: MediaMaker | None = None,
     ) -> None:
         self.tts_format: TtsFormat = tts_format
         self._initial_tts_format: TtsFormat = tts_format
@@ -98,6 +106,7 @@ class ServerState:
         self._initial_chunk_delay = chunk_delay
         self.latency = 0.0
         self.speech = speech
+        self.media = media  # replaces the default tone and PNG; kept across reset()
         self.script = Script()
         self.faults = FaultQueue()
         self.requests: list[RecordedRequest] = []

@@ -12,7 +12,7 @@ from typing import Any
 
 from .api_media import file_object
 from .entities import detect_entities, utf16_slice
-from .media import KINDS, extension_of, photo_sizes
+from .media import KINDS, StoredFile, extension_of, photo_sizes
 from .models import FakeChat, FakeUser
 from .state import ChatState, FakeState
 
@@ -268,6 +268,10 @@ class UserActions:
         if "update_id" not in update:
             raise ValueError("redeliver needs an update that was delivered (with update_id)")
         self._state.deliver(copy.deepcopy(update), redelivery=True)
+
+    def file(self, file_id: str) -> StoredFile | None:
+        """A stored file (uploaded by the bot or a user) by its file id."""
+        return self._state.files.get(file_id)
 
     def add_file(
         self,

@@ -1,0 +1,67 @@
+"""Pluggable media: who makes the fake's speech and pictures.
+
+By default the fake makes them itself with the standard library (a sine tone, a tiny gradient
+PNG), which is all tests need. A `MediaMaker` given to `FakeGeminiServer(media=...)` replaces
+both after the answer is composed: the local sandbox's demo model speaks with espeak-ng and draws
+the prompt with Pillow. Makers are async so they can run subprocesses and worker threads without
+stalling the server's event loop.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Protocol
+
+from .answer import Answer
+from .media import SAMPLE_RATE, ImageSizes, png_dimensions
+from .options import OutputRequest
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """Text to speak. `seconds` is how long the default tone would last."""
+
+    text: str
+    voice: str | None
+    language: str | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """A picture to draw for `prompt`, at the requested aspect ratio and size."""
+
+    prompt: str
+    sizes: ImageSizes
+    seed: int
+
+
+class MediaMaker(Protocol):
+    """Makes the speech and images of a fake model."""
+
+    async def speech(self, request: SpeechRequest) -> bytes:
+        """PCM s16le mono at 24 kHz (`media.SAMPLE_RATE`)."""
+        ...
+
+    async def image(self, request: ImageRequest) -> bytes:
+        """A PNG."""
+        ...
+
+
+async def apply_media(
+    maker: MediaMaker, answer: Answer, prompt: str, output: OutputRequest
+) -> None:
+    """Replace the default speech or image of a composed answer with the maker's."""
+    if answer.blocked:
+        return
+    if answer.speech_pcm is not None:
+        seconds = float(answer.meta.get("seconds", 0.0))
+        request = SpeechRequest(prompt, output.voice, output.language, seconds)
+        pcm = await maker.speech(request)
+        answer.speech_pcm = pcm[: (len(pcm) // 2) * 2]
+        answer.meta["seconds"] = len(answer.speech_pcm) / 2 / SAMPLE_RATE
+    if answer.image_png is not None and answer.image is not None:
+        seed = zlib.crc32(prompt.encode())
+        answer.image_png = await maker.image(ImageRequest(prompt, answer.image, seed))
+        answer.meta["pixel_size"] = list(png_dimensions(answer.image_png))

@@ -1,0 +1,420 @@
+// The sandbox chat page: state from GET /sim/state, live changes from GET /sim/events (SSE),
+// everything the user does through POST /sim/*. The fake Bot API is the single source of
+// truth: even the user's own messages appear when its event comes back.
+
+import { uiLanguage, translator } from "./i18n.js";
+import { setupComposer } from "./composer.js";
+import {
+  addToAlbum,
+  draftElement,
+  messageElement,
+  senderName,
+} from "./messages.js";
+
+const $ = (selector) => document.querySelector(selector);
+const ACTION_SHOWN_MS = 5000; // a chat action lasts five seconds or until the next message
+
+const state = {
+  bot: null,
+  model: null,
+  users: [],
+  group: null,
+  chats: new Map(), // chat id → Map(message id → message)
+  commands: {}, // user id → [{command, description}]
+  reactions: new Map(), // "chat:message" → reaction list
+  drafts: new Map(), // chat id → Map(draft id → draft)
+  actions: new Map(), // chat id → {action, until}
+  userId: null,
+  view: "private", // or "group"
+  replyTo: null,
+  t: translator("en"),
+  loading: false,
+  backlog: [],
+};
+
+// --- helpers -------------------------------------------------------------------------------
+
+function user() {
+  return state.users.find((u) => u.id === state.userId) || state.users[0];
+}
+
+function chatId() {
+  return state.view === "group" ? state.group.id : state.userId;
+}
+
+function messagesOf(id) {
+  if (!state.chats.has(id)) state.chats.set(id, new Map());
+  return state.chats.get(id);
+}
+
+function toast(text, alert = false) {
+  const node = $("#toast");
+  node.textContent = text;
+  node.classList.toggle("alert", alert);
+  node.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (node.hidden = true), alert ? 4000 : 2500);
+}
+
+async function post(path, body) {
+  const options = { method: "POST" };
+  if (body instanceof FormData || body instanceof Blob) {
+    options.body = body;
+  } else {
+    options.body = JSON.stringify(body);
+    options.headers = { "Content-Type": "application/json" };
+  }
+  const response = await fetch(path, options);
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    toast(data.error || `${response.status}`);
+    throw new Error(data.error || `${response.status}`);
+  }
+  return data;
+}
+
+// --- rendering -----------------------------------------------------------------------------
+
+function applyLanguage() {
+  const language = uiLanguage(user().language_code);
+  state.t = translator(language);
+  const t = state.t;
+  document.documentElement.lang = language;
+  document.title = t("title");
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-title]")) node.title = t(node.dataset.i18nTitle);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+    node.placeholder = t(node.dataset.i18nPlaceholder);
+  }
+  $("#input").placeholder =
+    state.view === "group" ? t("placeholder_group", { bot: state.bot.username }) : t("placeholder");
+  const banner = $("#model-banner");
+  banner.textContent = state.model.demo ? t("demo_model") : t("real_model", { model: state.model.label });
+  banner.classList.toggle("real", !state.model.demo);
+  banner.dataset.demo = state.model.demo ? "1" : "0";
+}
+
+function renderSidebar() {
+  const select = $("#user-select");
+  select.innerHTML = "";
+  for (const person of state.users) {
+    const option = document.createElement("option");
+    option.value = person.id;
+    option.textContent = `${person.first_name} (${person.language_code})`;
+    option.selected = person.id === state.userId;
+    select.append(option);
+  }
+  const list = $("#chat-list");
+  list.innerHTML = "";
+  const entries = [
+    { view: "private", name: state.bot.first_name, sub: state.t("private_chat"), avatar: "avatar" },
+    { view: "group", name: state.group.title, sub: state.t("group_members", { n: state.users.length + 1 }), avatar: "avatar group" },
+  ];
+  for (const entry of entries) {
+    const item = document.createElement("li");
+    item.dataset.testid = `chat-${entry.view}`;
+    item.classList.toggle("active", entry.view === state.view);
+    item.innerHTML = `<div class="${entry.avatar}">${entry.name.slice(0, 1)}</div><div><div class="chat-name"></div><div class="chat-sub"></div></div>`;
+    item.querySelector(".chat-name").textContent = entry.name;
+    item.querySelector(".chat-sub").textContent = entry.sub;
+    item.addEventListener("click", () => switchTo(state.userId, entry.view));
+    list.append(item);
+  }
+}
+
+function renderHeader() {
+  const t = state.t;
+  const group = state.view === "group";
+  $("#chat-title").textContent = group ? state.group.title : state.bot.first_name;
+  const avatar = $("#chat-avatar");
+  avatar.className = group ? "avatar group" : "avatar";
+  avatar.textContent = (group ? state.group.title : state.bot.first_name).slice(0, 1);
+  const status = $("#chat-status");
+  const action = state.actions.get(chatId());
+  if (action && action.until > Date.now()) {
+    const doing = t(action.action);
+    status.textContent = group ? t("is_doing", { name: state.bot.first_name, action: doing }) : doing;
+    status.classList.add("active");
+    status.dataset.action = action.action;
+  } else {
+    status.textContent = group ? t("group_members", { n: state.users.length + 1 }) : t("bot");
+    status.classList.remove("active");
+    delete status.dataset.action;
+  }
+}
+
+function context() {
+  return {
+    t: state.t,
+    userId: state.userId,
+    isGroup: state.view === "group",
+    onPress: pressButton,
+    onReply: setReply,
+    onJump: jumpTo,
+  };
+}
+
+function nearBottom(list) {
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+}
+
+function byId(a, b) {
+  return a.message_id - b.message_id;
+}
+
+function insertInOrder(list, node, messageId, stick) {
+  const later = [...list.querySelectorAll(".msg[data-message-id]")].find(
+    (other) => other !== node && Number(other.dataset.messageId) > messageId,
+  );
+  list.insertBefore(node, later || list.querySelector(".draft"));
+  if (stick) list.scrollTop = list.scrollHeight;
+}
+
+function contextFor(message) {
+  return { ...context(), reactions: state.reactions.get(`${message.chat.id}:${message.message_id}`) };
+}
+
+// An album is one element drawn from every live message of its media group.
+function placeAlbum(list, group, chat, stick) {
+  const existing = list.querySelector(`.msg[data-album="${CSS.escape(group)}"]`);
+  const items = [...messagesOf(chat).values()].filter((m) => m.media_group_id === group).sort(byId);
+  if (!items.length) {
+    existing?.remove();
+    return;
+  }
+  const node = messageElement(items[0], contextFor(items[0]));
+  for (const item of items.slice(1)) addToAlbum(node, item, state.t);
+  if (existing) existing.replaceWith(node);
+  else insertInOrder(list, node, items[0].message_id, stick);
+}
+
+function placeMessage(list, message, stick) {
+  if (message.media_group_id) {
+    placeAlbum(list, message.media_group_id, message.chat.id, stick);
+    return;
+  }
+  const node = messageElement(message, contextFor(message));
+  const existing = list.querySelector(`.msg[data-message-id="${message.message_id}"]`);
+  if (existing) existing.replaceWith(node);
+  else insertInOrder(list, node, message.message_id, stick);
+}
+
+function renderMessages() {
+  const list = $("#messages");
+  list.innerHTML = "";
+  const messages = [...messagesOf(chatId()).values()].sort(byId);
+  if (!messages.length) {
+    const empty = document.createElement("div");
+    empty.className = "empty";
+    empty.textContent = state.t("empty");
+    list.append(empty);
+  }
+  for (const message of messages) placeMessage(list, message, false);
+  for (const draft of (state.drafts.get(chatId()) || new Map()).values()) list.append(draftElement(draft));
+  list.scrollTop = list.scrollHeight;
+}
+
+function renderAll() {
+  applyLanguage();
+  renderSidebar();
+  renderHeader();
+  renderMessages();
+  composer.refresh();
+}
+
+// --- what the user does --------------------------------------------------------------------
+
+function switchTo(userId, view) {
+  state.userId = userId;
+  state.view = view;
+  state.replyTo = null;
+  localStorage.setItem("sandbox.user", String(userId));
+  localStorage.setItem("sandbox.view", view);
+  renderAll();
+}
+
+function setReply(message) {
+  state.replyTo = message;
+  composer.refresh();
+  $("#input").focus();
+}
+
+function jumpTo(messageId) {
+  const node = $(`#messages .msg[data-message-id="${messageId}"]`);
+  if (!node) return;
+  node.scrollIntoView({ block: "center", behavior: "smooth" });
+  node.classList.add("flash");
+  setTimeout(() => node.classList.remove("flash"), 1200);
+}
+
+async function pressButton(message, button) {
+  if (button.url) {
+    if (/^(https?|tg):/i.test(button.url)) window.open(button.url, "_blank", "noopener");
+    return;
+  }
+  if (button.callback_data === undefined) return;
+  await post("/sim/press", {
+    user_id: state.userId,
+    chat_id: message.chat.id,
+    message_id: message.message_id,
+    data: button.callback_data,
+  });
+}
+
+// --- live updates --------------------------------------------------------------------------
+
+function upsert(id, message) {
+  messagesOf(id).set(message.message_id, message);
+  const fromBot = message.from && message.from.is_bot;
+  if (fromBot) {
+    state.drafts.delete(id); // the answer landed: the draft is gone, as in Telegram
+    state.actions.delete(id);
+  }
+  if (id !== chatId()) return;
+  const list = $("#messages");
+  const stick = nearBottom(list) || !fromBot;
+  list.querySelector(".empty")?.remove();
+  if (fromBot) list.querySelectorAll(".draft").forEach((node) => node.remove());
+  placeMessage(list, message, stick);
+  renderHeader();
+}
+
+function removeMessage(id, messageId) {
+  const gone = messagesOf(id).get(messageId);
+  messagesOf(id).delete(messageId);
+  if (id !== chatId()) return;
+  if (gone && gone.media_group_id) {
+    placeAlbum($("#messages"), gone.media_group_id, id, false);
+    return;
+  }
+  $(`#messages .msg[data-message-id="${messageId}"]`)?.remove();
+}
+
+function showDraft(event) {
+  document.body.dataset.drafts = String(Number(document.body.dataset.drafts || 0) + 1);
+  if (!state.drafts.has(event.chat_id)) state.drafts.set(event.chat_id, new Map());
+  state.drafts.get(event.chat_id).set(event.draft_id, event);
+  if (event.chat_id !== chatId()) return;
+  const list = $("#messages");
+  const stick = nearBottom(list);
+  list.querySelector(".empty")?.remove();
+  const node = draftElement(event);
+  const existing = list.querySelector(`.draft[data-draft-id="${event.draft_id}"]`);
+  if (existing) existing.replaceWith(node);
+  else list.append(node);
+  if (stick) list.scrollTop = list.scrollHeight;
+}
+
+function showAction(event) {
+  const until = Date.now() + ACTION_SHOWN_MS;
+  state.actions.set(event.chat_id, { action: event.action, until });
+  if (event.chat_id === chatId()) renderHeader();
+  setTimeout(renderHeader, ACTION_SHOWN_MS + 50);
+}
+
+function showReaction(event) {
+  state.reactions.set(`${event.chat_id}:${event.message_id}`, event.reaction);
+  const message = messagesOf(event.chat_id).get(event.message_id);
+  if (message && event.chat_id === chatId()) placeMessage($("#messages"), message, false);
+}
+
+async function loadCommands() {
+  const response = await fetch("/sim/state");
+  state.commands = (await response.json()).commands;
+}
+
+async function loadState() {
+  state.loading = true;
+  try {
+    const data = await (await fetch("/sim/state")).json();
+    state.bot = data.bot;
+    state.model = data.model;
+    state.users = data.users;
+    state.group = data.group;
+    state.commands = data.commands;
+    state.chats = new Map();
+    for (const [id, messages] of Object.entries(data.chats)) {
+      state.chats.set(Number(id), new Map(messages.map((m) => [m.message_id, m])));
+    }
+    if (!state.users.some((u) => u.id === state.userId)) state.userId = state.users[0].id;
+    renderAll();
+  } finally {
+    state.loading = false;
+  }
+  const waiting = state.backlog.splice(0);
+  waiting.forEach(handle);
+  document.body.dataset.ready = "1";
+}
+
+function handle(event) {
+  if (state.loading && event.type !== "hello") {
+    state.backlog.push(event); // replayed once the snapshot is drawn (upserts are idempotent)
+    return;
+  }
+  switch (event.type) {
+    case "hello":
+      $("#connection").hidden = true;
+      loadState();
+      break;
+    case "message":
+    case "edit":
+      upsert(event.chat_id, event.message);
+      break;
+    case "delete":
+      removeMessage(event.chat_id, event.message_id);
+      break;
+    case "draft":
+      showDraft(event);
+      break;
+    case "chat_action":
+      showAction(event);
+      break;
+    case "reaction":
+      showReaction(event);
+      break;
+    case "callback_answer":
+      if (event.text) toast(event.text, event.show_alert);
+      break;
+    case "commands":
+      loadCommands().then(() => composer.refresh());
+      break;
+    default:
+      break;
+  }
+}
+
+function connect() {
+  const source = new EventSource("/sim/events");
+  source.onmessage = (message) => handle(JSON.parse(message.data));
+  source.onerror = () => {
+    $("#connection").hidden = false;
+  };
+}
+
+const composer = setupComposer({
+  state,
+  chatId,
+  user,
+  post,
+  toast,
+  senderName,
+  clearReply() {
+    state.replyTo = null;
+    composer.refresh();
+  },
+});
+
+$("#user-select").addEventListener("change", (event) => switchTo(Number(event.target.value), state.view));
+$("#messages").addEventListener("click", (event) => {
+  const spoiler = event.target.closest(".spoiler");
+  if (spoiler) spoiler.classList.add("revealed");
+  const command = event.target.closest("a.command");
+  if (command) {
+    event.preventDefault();
+    composer.sendText(command.dataset.command);
+  }
+});
+
+state.userId = Number(localStorage.getItem("sandbox.user")) || null;
+state.view = localStorage.getItem("sandbox.view") === "group" ? "group" : "private";
+connect();
