@@ -41,7 +41,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 expect.set_options(timeout=10_000)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the sandbox and the browser end with the browser tests, so nothing of theirs
+# still runs (a polling bot, a Chromium) while the rest of the suite checks for leftovers.
+@pytest.fixture(scope="package")
 async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandbox]:
     settings = Settings(
         _env_file=None,
@@ -72,7 +74,7 @@ def chromium() -> str:
     return str(CHROMIUM)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def browser(chromium: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
