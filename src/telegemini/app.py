@@ -24,8 +24,10 @@ from telegemini.gemini.images import GeminiImages
 from telegemini.gemini.retry import RetryPolicy
 from telegemini.gemini.speech import GeminiSpeech
 from telegemini.settings import Settings
+from telegemini.storage.inbox import SqlInbox
 from telegemini.storage.sql import UPDATE_ID_RETENTION, SqlStore
 from telegemini.tg.application import ALLOWED_UPDATES, add_handlers, build_application
+from telegemini.tg.processor import InboxPump, InboxUpdateProcessor
 from telegemini.tg.webhook import WebhookServer, derived_secret
 from telegemini.wiring import build_assistant
 
@@ -62,6 +64,11 @@ class Telegemini:
             if settings.redis_url
             else MemoryRateLimiter()
         )
+        self.inbox = SqlInbox(store.engine)
+        self.pump = InboxPump(self.inbox, self.application)
+        processor = self.application.update_processor
+        assert isinstance(processor, InboxUpdateProcessor)
+        processor.pump = self.pump
         self.assistant = build_assistant(
             settings,
             store=store,
@@ -117,7 +124,13 @@ class Telegemini:
         await app.initialize()
         if app.post_init is not None:
             await app.post_init(app)
+        if self.store.engine.dialect.name == "sqlite":
+            # SQLite means one instance: claims left in the inbox are from our previous life.
+            recovered = await self.inbox.recover_all()
+            if recovered:
+                log.info("resuming %d updates left unfinished by the last run", recovered)
         await app.start()
+        self.pump.start()
         if self.settings.mode == "webhook":
             await self._start_webhook()
         else:
@@ -138,7 +151,7 @@ class Telegemini:
             if settings.telegram_secret_token
             else derived_secret(settings.token())
         )
-        self.webhook = WebhookServer(self.application, secret=secret, port=settings.port)
+        self.webhook = WebhookServer(self.application, self.pump, secret=secret, port=settings.port)
         port = await self.webhook.start()
         base = self._public_url(port) if self._public_url else settings.webhook_url
         assert base is not None
@@ -163,11 +176,13 @@ class Telegemini:
             await self.webhook.stop()
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
+        await self.pump.stop()  # no new claims; what is in flight finishes below
         if app.running:
             try:
                 await asyncio.wait_for(app.stop(), SHUTDOWN_GRACE)
             except TimeoutError:
                 log.warning("in-flight updates did not finish within %.0fs", SHUTDOWN_GRACE)
+        await self.pump.release_unfinished()
         await app.shutdown()
         await self.store.close()
         await self.limiter.close()
@@ -191,10 +206,8 @@ class Telegemini:
     async def _housekeep(self) -> None:
         while True:
             try:
-                removed = await self.store.forget_updates_before(
-                    datetime.now(UTC) - UPDATE_ID_RETENTION
-                )
-                log.debug("forgot %d old update ids", removed)
+                removed = await self.inbox.prune(datetime.now(UTC) - UPDATE_ID_RETENTION)
+                log.debug("forgot %d finished updates", removed)
             except Exception:
                 log.exception("housekeeping failed")
             await asyncio.sleep(_HOUSEKEEPING_EVERY)

@@ -1,4 +1,5 @@
-"""Command line: ``telegemini run | sandbox | migrate`` (``python -m telegemini`` is the same)."""
+"""Command line: ``telegemini run | sandbox | migrate | doctor`` (``python -m telegemini`` is the
+same)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,12 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(_args: argparse.Namespace) -> int:
+    from telegemini.doctor import main as doctor
+
+    return doctor(sys.stdout)
+
+
 def main(argv: list[str] | None = None) -> int:
     # Opt in to PTB's timedelta time fields now: no deprecation noise, ready for PTB 23.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -114,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         "--no-browser", action="store_true", help="do not open the chat page in a browser"
     )
     commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser(
+        "doctor", help="check configuration, database, Redis, token, key and webhook; print fixes"
+    )
     args = parser.parse_args(argv)
-    handlers = {"run": _run, "sandbox": _sandbox, "migrate": _migrate}
+    handlers = {"run": _run, "sandbox": _sandbox, "migrate": _migrate, "doctor": _doctor}
     return handlers[args.command](args)

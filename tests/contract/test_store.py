@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -41,24 +40,6 @@ async def postgres_store() -> AsyncIterator[SqlStore]:
 @pytest.fixture(params=["memory_store", "sqlite_store", "postgres_store"])
 def store(request):
     return request.getfixturevalue(request.param)
-
-
-async def test_an_update_is_claimed_once(store):
-    assert await store.claim_update(100) is True
-    assert await store.claim_update(100) is False
-    assert await store.claim_update(101) is True
-
-
-async def test_concurrent_claims_of_one_update_let_exactly_one_through(store):
-    results = await asyncio.gather(*(store.claim_update(555) for _ in range(20)))
-    assert results.count(True) == 1
-
-
-async def test_old_update_ids_are_forgotten(store):
-    await store.claim_update(1)
-    removed = await store.forget_updates_before(datetime.now(UTC) + timedelta(seconds=1))
-    assert removed == 1
-    assert await store.claim_update(1) is True
 
 
 async def test_a_new_conversation_is_empty(store):

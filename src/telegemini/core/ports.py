@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
 from typing import Protocol
 
 from telegemini.core.models import (
@@ -97,14 +96,6 @@ class CaptchaStore(Protocol):
 class Store(UserStore, UsageStore, CaptchaStore, Protocol):
     """Durable state: conversations, processed updates, preferences, image jobs, users,
     usage and captchas."""
-
-    async def claim_update(self, update_id: int) -> bool:
-        """Record ``update_id`` as taken; False if it was taken before (a redelivery)."""
-        ...
-
-    async def forget_updates_before(self, cutoff: datetime) -> int:
-        """Drop de-duplication records older than ``cutoff``; returns how many."""
-        ...
 
     async def load_conversation(self, key: ChatKey) -> Conversation: ...
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from telegemini.core.images import request_key
 from telegemini.core.models import (
@@ -21,7 +20,6 @@ from telegemini.core.models import (
 
 class MemoryStore:
     def __init__(self) -> None:
-        self._updates: dict[int, datetime] = {}
         self.users: dict[int, UserRecord] = {}
         self._quota: dict[tuple[int, str, str], int] = {}
         self._activity: dict[tuple[str, int, str], int] = {}
@@ -30,18 +28,6 @@ class MemoryStore:
         self._turns: dict[ChatKey, deque[Turn]] = {}
         self._preferences: dict[tuple[int, int], Preferences] = {}
         self.image_jobs: dict[str, ImageJob] = {}
-
-    async def claim_update(self, update_id: int) -> bool:
-        if update_id in self._updates:
-            return False
-        self._updates[update_id] = datetime.now(UTC)
-        return True
-
-    async def forget_updates_before(self, cutoff: datetime) -> int:
-        old = [u for u, at in self._updates.items() if at < cutoff]
-        for update_id in old:
-            del self._updates[update_id]
-        return len(old)
 
     async def remember_user(self, user: UserRef, *, private: bool = False) -> UserRecord:
         old = self.users.get(user.id) or UserRecord(id=user.id)

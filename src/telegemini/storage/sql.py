@@ -11,7 +11,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, case, delete, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from telegemini.core.images import request_key as image_request_key
@@ -27,7 +26,6 @@ from telegemini.core.models import (
     UserRecord,
     UserRef,
 )
-from telegemini.errors import StorageError
 from telegemini.storage.tables import (
     NO_THREAD,
     activity,
@@ -35,7 +33,6 @@ from telegemini.storage.tables import (
     conversations,
     image_jobs,
     preferences,
-    processed_updates,
     quota_usage,
     transcript_turns,
     users,
@@ -45,7 +42,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_ID = 0x7E1E_6E41  # serialises concurrent start-ups on PostgreSQL
-# Telegram redelivers an update for at most 24 hours; keep its id a while longer.
+# Telegram redelivers an update for at most 24 hours; keep finished ones a while longer.
 UPDATE_ID_RETENTION = timedelta(days=2)
 
 
@@ -123,27 +120,6 @@ class SqlStore:
 
     async def close(self) -> None:
         await self._engine.dispose()
-
-    async def claim_update(self, update_id: int) -> bool:
-        statement = (
-            self._insert(processed_updates)
-            .values(update_id=update_id, processed_at=_now())
-            .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(processed_updates.c.update_id)
-        )
-        try:
-            async with self._engine.begin() as conn:
-                return (await conn.execute(statement)).first() is not None
-        except SQLAlchemyError as exc:
-            raise StorageError("claim_update failed") from exc
-
-    async def forget_updates_before(self, cutoff: datetime) -> int:
-        """Drop de-duplication records older than ``cutoff`` (Telegram keeps updates 24 h)."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                delete(processed_updates).where(processed_updates.c.processed_at < cutoff)
-            )
-            return int(result.rowcount or 0)
 
     async def remember_user(self, user: UserRef, *, private: bool = False) -> UserRecord:
         now = _now()

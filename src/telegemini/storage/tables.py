@@ -67,6 +67,25 @@ transcript_turns = Table(
     Index("ix_transcript_turns_conversation", "chat_id", "thread_id", "id"),
 )
 
+# The durable inbox: every update is written here before Telegram gets its 200, and workers take
+# them out in order per conversation. Rows stay (state "done") long enough to refuse a redelivery.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("thread_id", BigInteger, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(12), nullable=False),  # pending | processing | done
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_inbox_state_update", "state", "update_id"),
+    Index("ix_inbox_chat_state", "chat_id", "thread_id", "state", "update_id"),
+)
+
+# Replaced by the inbox (m006); kept so old databases migrate without loss of history.
 processed_updates = Table(
     "processed_updates",
     metadata,

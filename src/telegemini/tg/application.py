@@ -32,7 +32,7 @@ from telegemini.core.models import IncomingMessage
 from telegemini.core.ports import ChatLocks, Store
 from telegemini.settings import Settings
 from telegemini.tg.albums import AlbumCollector
-from telegemini.tg.processor import OrderedUpdateProcessor
+from telegemini.tg.processor import InboxUpdateProcessor
 from telegemini.tg.ratelimit import FloodHook, TelegramRateLimiter
 from telegemini.tg.render import TelegramChatOutput
 from telegemini.tg.translate import callback_to_incoming, to_incoming
@@ -94,7 +94,7 @@ def build_application(
         .rate_limiter(
             TelegramRateLimiter(overall_per_second=settings.telegram_global_rate, on_flood=on_flood)
         )
-        .concurrent_updates(OrderedUpdateProcessor(locks, store))
+        .concurrent_updates(InboxUpdateProcessor())
         .post_init(command_menus(settings.admin_user_ids))
     )
     if settings.mode == "webhook":

@@ -1,4 +1,5 @@
-"""The webhook server: ``POST /webhook`` feeds PTB's update queue, ``GET /healthz`` answers 200.
+"""The webhook server: ``POST /webhook`` stores each update in the durable inbox before answering
+200; ``GET /healthz`` answers 200.
 
 Requests must carry the secret token (compared in constant time) or get 403; a body that is not
 a JSON update gets 400; a body over the size limit gets 413. None of those reach a handler.
@@ -15,6 +16,9 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from telegemini.tg.processor import InboxPump
+from telegemini.tg.translate import chat_key
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
@@ -30,6 +34,7 @@ class WebhookServer:
     def __init__(
         self,
         application: Application,  # type: ignore[type-arg]
+        pump: InboxPump,
         *,
         secret: str,
         host: str = "0.0.0.0",  # noqa: S104 - a webhook server must be reachable
@@ -37,6 +42,7 @@ class WebhookServer:
         path: str = "/webhook",
     ) -> None:
         self._application = application
+        self._pump = pump
         self._secret = secret.encode()
         self._host = host
         self._port = port
@@ -84,5 +90,10 @@ class WebhookServer:
             update = Update.de_json(data, self._application.bot)
         except (KeyError, TypeError, ValueError):
             return web.Response(status=400, text="malformed update")
-        await self._application.update_queue.put(update)
+        try:
+            # Durable before the 200: Telegram forgets an update once we acknowledge it.
+            await self._pump.put_raw(data, chat_key(update))
+        except Exception:
+            log.exception("could not store update %s; Telegram will retry", data["update_id"])
+            return web.Response(status=503, text="storage unavailable")
         return web.Response(text="ok")

@@ -1,0 +1,478 @@
+"""``telegemini doctor`` against the fake Telegram and fake Gemini servers (port 0), SQLite, the CI
+PostgreSQL and Redis: what the operator reads, and the exit code."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import Connection
+from telegram import Bot, WebhookInfo
+
+from telegemini import doctor
+from telegemini.cli import main
+from telegemini.doctor import Check, diagnose, exit_code, render, webhook_check
+from telegemini.sandbox.fake_gemini import BAD_KEY, FakeGeminiServer, Fault
+from telegemini.sandbox.fake_telegram import FakeTelegramServer, FakeUser
+from telegemini.settings import Settings
+from telegemini.storage.sql import SqlStore, alembic_config, make_engine
+from tests.helpers.databases import POSTGRES_URL, REDIS_URL, postgres_schema, sqlite_url
+
+KEY = "doctor-test-key-not-real"
+SECRET = "doctor-webhook_Secret"
+BOT = "@telegemini_test_bot"
+
+
+@pytest.fixture(scope="module")
+async def telegram() -> AsyncIterator[FakeTelegramServer]:
+    # No retries: a failed webhook delivery is recorded for getWebhookInfo at once.
+    async with FakeTelegramServer(webhook_retry_delays=()) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+async def gemini() -> AsyncIterator[FakeGeminiServer]:
+    async with FakeGeminiServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fakes(telegram: FakeTelegramServer, gemini: FakeGeminiServer) -> None:
+    telegram.reset()
+    gemini.reset()
+
+
+@pytest.fixture
+async def migrated(tmp_path: Path) -> str:
+    url = sqlite_url(tmp_path)
+    store = await SqlStore.open(url)
+    await store.close()
+    return url
+
+
+def make_settings(
+    telegram: FakeTelegramServer, gemini: FakeGeminiServer, database_url: str, **extra: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "_env_file": None,
+        "telegram_bot_token": telegram.token,
+        "google_api_key": KEY,
+        "telegram_api_base_url": telegram.url,
+        "gemini_base_url": gemini.url,
+        "database_url": database_url,
+        "redis_url": None,
+        "webhook_url": None,
+        "k_service": None,
+        "telegram_secret_token": SECRET,
+    }
+    values.update(extra)
+    return Settings(**values)
+
+
+async def run_doctor(settings: Settings, **kwargs: Any) -> tuple[dict[str, Check], str, int]:
+    """The checks by name, the printed checklist, and the exit code; no secret is printed."""
+    checks = await diagnose(settings, **kwargs)
+    text = render(checks)
+    for secret in settings.secrets():
+        assert secret not in text
+    return {check.name: check for check in checks}, text, exit_code(checks)
+
+
+def line(text: str, name: str) -> str:
+    """The checklist line of one check (symbol, name, detail)."""
+    return next(row for row in text.splitlines() if row[2:].startswith(f"{name} "))
+
+
+async def set_webhook(telegram: FakeTelegramServer, url: str) -> None:
+    bot = Bot(telegram.token, base_url=telegram.base_url, base_file_url=telegram.base_file_url)
+    async with bot:
+        await bot.set_webhook(url, secret_token=SECRET)
+
+
+# --- all green ---------------------------------------------------------------------------------
+
+
+async def test_all_green_with_a_migrated_sqlite_database(telegram, gemini, migrated):
+    checks, text, code = await run_doctor(make_settings(telegram, gemini, migrated))
+
+    assert code == 0
+    assert [name for name, check in checks.items() if check.ok is not True] == ["redis"]
+    assert line(text, "configuration").startswith("✓ configuration  complete; polling mode")
+    assert line(text, "telegram") == f"✓ telegram       token accepted: {BOT} (id 123456)"
+    assert "up to date (m0" in line(text, "migrations")
+    assert (
+        line(text, "redis")
+        == "– redis          not configured: one instance only (REDIS_URL unset)"
+    )
+    assert "key accepted; CHAT_MODEL gemini-3.1-flash-lite answers" in line(text, "gemini")
+    assert line(text, "webhook") == "✓ webhook        none set (polling mode); 0 updates waiting"
+    assert "fix:" not in text
+    assert text.endswith("\nAll checks passed (6 ok, 1 skipped).\n")
+    assert telegram.calls_of("getMe")  # a real Bot API round trip, as is the countTokens call
+    assert any(":countTokens" in request.path for request in gemini.requests)
+
+
+async def test_the_doctor_command_prints_the_checklist(
+    telegram, gemini, migrated, tmp_path, monkeypatch, capsys
+):
+    """``telegemini doctor`` as the CLI runs it (``python -m telegemini`` calls the same
+    ``main``), in a thread with its own event loop while this loop serves the fakes."""
+    monkeypatch.chdir(tmp_path)  # no .env here
+    environment = {
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "GOOGLE_API_KEY": KEY,
+        "TELEGRAM_API_BASE_URL": telegram.url,
+        "GEMINI_BASE_URL": gemini.url,
+        "DATABASE_URL": migrated,
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    for name in ("REDIS_URL", "WEBHOOK_URL", "K_SERVICE", "GEMINI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+    assert await asyncio.to_thread(main, ["doctor"]) == 0
+    text = capsys.readouterr().out
+    assert f"✓ telegram       token accepted: {BOT}" in text
+    assert text.endswith("All checks passed (6 ok, 1 skipped).\n")
+    assert telegram.token not in text
+
+
+# --- credentials -------------------------------------------------------------------------------
+
+
+async def test_a_wrong_bot_token_fails_with_the_botfather_fix(telegram, gemini, migrated):
+    wrong = "123456:AAWrongTokenThatTheFakeRejects"
+    checks, text, code = await run_doctor(
+        make_settings(telegram, gemini, migrated, telegram_bot_token=wrong)
+    )
+
+    assert code == 1
+    assert line(text, "telegram") == "✗ telegram       the bot token was rejected (Unauthorized)"
+    assert "fix: check TELEGRAM_BOT_TOKEN: in Telegram, @BotFather" in text
+    assert checks["webhook"].ok is None  # needs a working token
+    assert "AAWrongTokenThatTheFakeRejects" not in text
+    assert text.endswith(
+        "1 problem: telegram (4 ok, 2 skipped). Fix it and run `telegemini doctor` again.\n"
+    )
+
+
+async def test_an_invalid_gemini_key_fails_with_the_ai_studio_fix(telegram, gemini, migrated):
+    checks, text, code = await run_doctor(
+        make_settings(telegram, gemini, migrated, google_api_key=BAD_KEY)
+    )
+
+    assert code == 1
+    assert checks["gemini"].ok is False
+    assert "✗ gemini         the API key was rejected: HTTP 400: API key not valid" in text
+    assert "fix: create a key in Google AI Studio (https://aistudio.google.com/apikey)" in text
+
+
+@pytest.mark.parametrize(
+    ("status", "detail", "fix"),
+    [
+        (404, "model gemini-3.1-flash-lite not found", "set CHAT_MODEL to a current model name"),
+        (429, "429, quota or rate limit reached", "check the quota of the key's project"),
+        (503, "Gemini unreachable or failing", "check the network"),
+    ],
+)
+async def test_gemini_errors_say_what_to_change(telegram, gemini, migrated, status, detail, fix):
+    gemini.faults.add(Fault(status=status, match=":countTokens", style="google"))
+    checks, _text, code = await run_doctor(make_settings(telegram, gemini, migrated))
+
+    assert code == 1
+    assert checks["gemini"].ok is False
+    assert detail in checks["gemini"].detail
+    assert fix in checks["gemini"].fix
+
+
+async def test_missing_credentials_are_configuration_failures_and_skip_their_checks(
+    telegram, gemini, migrated
+):
+    settings = make_settings(
+        telegram, gemini, migrated, telegram_bot_token=None, google_api_key=None
+    )
+    checks, text, code = await run_doctor(settings)
+
+    assert code == 1
+    assert "✗ configuration  TELEGRAM_BOT_TOKEN is not set" in text
+    assert "fix: talk to @BotFather in Telegram, send /newbot" in text
+    assert "✗ configuration  GOOGLE_API_KEY is not set" in text
+    assert "fix: create a key at https://aistudio.google.com/apikey" in text
+    assert [checks[name].ok for name in ("telegram", "gemini", "webhook")] == [None, None, None]
+
+
+async def test_no_answer_within_the_time_limit_is_a_failure_not_a_hang(
+    telegram, gemini, migrated, monkeypatch
+):
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accept, never answer
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setattr(doctor, "TIMEOUT", 0.3)
+    try:
+        settings = make_settings(
+            telegram,
+            gemini,
+            migrated,
+            telegram_api_base_url=f"http://127.0.0.1:{port}",
+            gemini_base_url=f"http://127.0.0.1:{port}",
+        )
+        checks, text, code = await run_doctor(settings)
+    finally:
+        server.close()
+
+    assert code == 1
+    assert checks["telegram"].detail == "getMe failed: no answer within 0.3 s"
+    assert f"check the network and TELEGRAM_API_BASE_URL (http://127.0.0.1:{port})" in text
+    assert checks["gemini"].detail == "no answer within 0.3 s"
+
+
+# --- database ----------------------------------------------------------------------------------
+
+
+async def test_an_empty_database_is_not_migrated_yet(telegram, gemini, tmp_path):
+    url = sqlite_url(tmp_path)
+    engine = make_engine(url)
+    async with engine.connect():
+        pass  # creates the empty file
+    await engine.dispose()
+    _, text, code = await run_doctor(make_settings(telegram, gemini, url))
+
+    assert code == 1
+    assert line(text, "migrations") == "! migrations     not migrated yet: the database is empty"
+    assert "fix: run `telegemini migrate` (or just start the bot" in text
+    assert "1 problem (1 warning): migrations" in text
+
+
+async def test_a_missing_sqlite_file_will_be_created_at_start(telegram, gemini, tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/new/bot.db"
+    checks, _, code = await run_doctor(make_settings(telegram, gemini, url))
+
+    assert code == 1
+    assert checks["database"].ok is True
+    assert "not created yet" in checks["database"].detail
+    assert checks["migrations"].warning
+    assert not (tmp_path / "new").exists()  # the doctor only looks
+
+
+async def test_pending_migrations_are_counted(telegram, gemini, tmp_path):
+    url = sqlite_url(tmp_path)
+    engine = make_engine(url)
+
+    def upgrade(connection: Connection) -> None:
+        command.upgrade(alembic_config(connection), "m002_preferences")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade)
+    await engine.dispose()
+    checks, _, code = await run_doctor(make_settings(telegram, gemini, url))
+
+    assert code == 1
+    assert "migration(s) pending: at m002_preferences, latest is m0" in checks["migrations"].detail
+    assert checks["migrations"].warning
+
+
+async def test_a_database_url_without_an_async_driver_is_explained(telegram, gemini):
+    url = "postgres://bot:hunter22@db.example:5432/bot"
+    checks, text, code = await run_doctor(make_settings(telegram, gemini, url))
+
+    assert code == 1
+    assert checks["database"].detail == "DATABASE_URL uses postgres://, which the bot cannot use"
+    assert "fix: use postgresql+asyncpg://USER:PASSWORD@HOST:5432/DB" in text
+    assert checks["migrations"].ok is None
+    assert "hunter22" not in text
+
+
+@pytest.mark.postgres
+async def test_postgres_fresh_then_migrated(telegram, gemini):
+    settings = make_settings(telegram, gemini, POSTGRES_URL)
+    async with postgres_schema() as schema:
+        checks, _, code = await run_doctor(settings, schema=schema)
+        assert checks["database"].ok is True
+        assert checks["database"].detail.startswith("connected to postgresql+asyncpg://")
+        assert checks["migrations"].detail == "not migrated yet: the database is empty"
+        assert code == 1
+
+        store = await SqlStore.open(POSTGRES_URL, schema=schema)
+        await store.close()
+        checks, _, code = await run_doctor(settings, schema=schema)
+        assert checks["migrations"].ok is True
+        assert code == 0
+
+
+async def test_an_unreachable_postgres_fails_without_a_traceback(telegram, gemini):
+    url = "postgresql+asyncpg://bot:hunter22@127.0.0.1:1/bot"
+    checks, text, code = await run_doctor(make_settings(telegram, gemini, url))
+
+    assert code == 1
+    assert line(text, "database").startswith(
+        "✗ database       cannot use postgresql+asyncpg://bot:***@127.0.0.1:1/bot: "
+    )
+    assert "fix: check DATABASE_URL" in text
+    assert checks["migrations"].ok is None
+    assert "hunter22" not in text
+    assert "Traceback" not in text
+
+
+# --- Redis -------------------------------------------------------------------------------------
+
+
+async def test_an_unreachable_redis_fails_and_says_so(telegram, gemini, migrated):
+    url = "redis://:hunter22@127.0.0.1:1/0"
+    _checks, text, code = await run_doctor(make_settings(telegram, gemini, migrated, redis_url=url))
+
+    assert code == 1
+    assert line(text, "redis").startswith(
+        "✗ redis          cannot reach redis://:***@127.0.0.1:1/0"
+    )
+    assert "fix: start Redis or correct REDIS_URL" in text
+    assert "hunter22" not in text
+
+
+@pytest.mark.redis
+async def test_a_reachable_redis_answers_pong(telegram, gemini, migrated):
+    settings = make_settings(telegram, gemini, migrated, redis_url=REDIS_URL)
+    checks, _, code = await run_doctor(settings)
+
+    assert checks["redis"].ok is True, checks["redis"].detail
+    assert checks["redis"].detail.startswith("PONG from redis://")
+    assert code == 0
+
+
+# --- webhook -----------------------------------------------------------------------------------
+
+
+async def test_webhook_mode_with_the_webhook_registered(telegram, gemini, migrated):
+    settings = make_settings(telegram, gemini, migrated, webhook_url="http://127.0.0.1:1/")
+    await set_webhook(telegram, "http://127.0.0.1:1/webhook")
+    checks, text, code = await run_doctor(settings)
+
+    assert code == 0
+    assert "webhook mode: http://127.0.0.1:1/webhook" in checks["configuration"].detail
+    assert line(text, "webhook") == (
+        "✓ webhook        http://127.0.0.1:1/webhook; 0 updates waiting"
+    )
+
+
+async def test_webhook_registered_elsewhere_is_a_mismatch(telegram, gemini, migrated):
+    settings = make_settings(telegram, gemini, migrated, webhook_url="https://bot.example")
+    await set_webhook(telegram, "https://old.example/webhook")
+    checks, text, code = await run_doctor(settings)
+
+    assert code == 1
+    assert checks["webhook"].detail == (
+        "Telegram delivers to https://old.example/webhook, "
+        "but WEBHOOK_URL gives https://bot.example/webhook"
+    )
+    assert "fix: restart `telegemini run` with the right WEBHOOK_URL" in text
+
+
+async def test_webhook_mode_without_a_registered_webhook(telegram, gemini, migrated):
+    settings = make_settings(telegram, gemini, migrated, webhook_url="https://bot.example")
+    checks, _, code = await run_doctor(settings)
+
+    assert code == 1
+    assert checks["webhook"].detail.startswith("none registered (expected https://bot.example/")
+    assert "it registers the webhook at start-up" in checks["webhook"].fix
+
+
+async def test_polling_while_a_webhook_is_set_fails_with_409(telegram, gemini, migrated):
+    await set_webhook(telegram, "https://bot.example/webhook")
+    _checks, text, code = await run_doctor(make_settings(telegram, gemini, migrated))
+
+    assert code == 1
+    assert line(text, "webhook") == (
+        "✗ webhook        a webhook is set (https://bot.example/webhook); "
+        "polling would fail with 409 Conflict"
+    )
+    assert "fix: start `telegemini run` (it deletes it) or unset WEBHOOK_URL consistently" in text
+
+
+async def test_a_recent_delivery_error_and_the_pending_count_are_reported(
+    telegram, gemini, migrated
+):
+    settings = make_settings(telegram, gemini, migrated, webhook_url="http://127.0.0.1:1")
+    await set_webhook(telegram, "http://127.0.0.1:1/webhook")  # nothing listens there
+    telegram.send_text(FakeUser(id=7, first_name="Ann"), "hello")
+    await telegram.wait_until(lambda: bool(telegram.webhook_attempts), what="a delivery")
+    checks, text, code = await run_doctor(settings)
+
+    assert code == 1
+    detail = checks["webhook"].detail
+    assert detail.startswith("http://127.0.0.1:1/webhook; 1 update waiting; last delivery error ")
+    assert "UTC: Connection failed" in detail
+    assert "make sure the bot is running and WEBHOOK_URL reaches it" in text
+
+
+def info(message: str, age: timedelta, now: datetime) -> WebhookInfo:
+    return WebhookInfo(
+        url="https://bot.example/webhook",
+        has_custom_certificate=False,
+        pending_update_count=3,
+        last_error_date=now - age,
+        last_error_message=message,
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "age", "ok", "fix"),
+    [
+        ("Wrong response from the webhook: 403 Forbidden", timedelta(minutes=2), False, "SECRET"),
+        ("SSL error {error:0A000086:SSL routines}", timedelta(minutes=2), False, "certificate"),
+        ("Wrong response from the webhook: 503 Service Unavailable", timedelta(0), False, "PORT"),
+        ("Wrong response from the webhook: 503 Service Unavailable", timedelta(days=2), True, ""),
+    ],
+)
+def test_delivery_errors_are_judged_by_age_and_explained(message, age, ok, fix):
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    settings = Settings(_env_file=None, webhook_url="https://bot.example", port=8080)
+    check = webhook_check(settings, info(message, age, now), now=now)
+
+    assert check.ok is ok
+    assert "3 updates waiting; last delivery error 2026-" in check.detail
+    assert message in check.detail
+    assert fix in check.fix
+
+
+# --- the checklist -----------------------------------------------------------------------------
+
+
+def test_render_falls_back_to_ascii_and_indents_fixes():
+    checks = [
+        Check("configuration", True, "complete"),
+        Check("redis", False, "cannot reach redis://r:6379/0", "start Redis"),
+        Check("migrations", False, "not migrated yet", "run `telegemini migrate`", warning=True),
+        Check("webhook", None, "needs a token"),
+    ]
+
+    assert render(checks, ascii_only=True).splitlines() == [
+        "[ok]   configuration  complete",
+        "[FAIL] redis          cannot reach redis://r:6379/0",
+        "                      fix: start Redis",
+        "[warn] migrations     not migrated yet",
+        "                      fix: run `telegemini migrate`",
+        "[skip] webhook        needs a token",
+        "",
+        "2 problems (1 warning): redis, migrations (1 ok, 1 skipped). "
+        "Fix them and run `telegemini doctor` again.",
+    ]
+    assert exit_code(checks) == 1
+    assert exit_code([checks[0], checks[3]]) == 0
+
+
+def test_unreadable_configuration_is_a_checklist_too(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PORT", "not-a-port")
+
+    assert doctor.main(sys.stdout) == 1
+    text = capsys.readouterr().out
+    assert "✗ configuration  PORT: Input should be a valid integer" in text
+    assert "– connections    not checked until the configuration can be read" in text
