@@ -23,6 +23,7 @@ from telegemini.gemini.client import make_client
 from telegemini.gemini.images import GeminiImages
 from telegemini.gemini.retry import RetryPolicy
 from telegemini.gemini.speech import GeminiSpeech
+from telegemini.metrics import MeteredChatModel, MeteredImages, MeteredSpeech, Metrics
 from telegemini.settings import Settings
 from telegemini.storage.inbox import SqlInbox
 from telegemini.storage.sql import UPDATE_ID_RETENTION, SqlStore
@@ -56,8 +57,9 @@ class Telegemini:
         self._genai_client = genai_client
         self._public_url = public_url
         self.locks = MemoryChatLocks()
+        self.metrics = Metrics()
         self.application: Application = build_application(  # type: ignore[type-arg]
-            settings, locks=self.locks, store=store, on_flood=self._flood
+            settings, on_flood=self._flood
         )
         self.limiter: RateLimiter = (
             RedisRateLimiter.from_url(settings.redis_url)
@@ -65,26 +67,57 @@ class Telegemini:
             else MemoryRateLimiter()
         )
         self.inbox = SqlInbox(store.engine)
-        self.pump = InboxPump(self.inbox, self.application)
+        self.pump = InboxPump(self.inbox, self.application, lease=settings.inbox_lease)
+        self.pump.metrics = self.metrics
         processor = self.application.update_processor
         assert isinstance(processor, InboxUpdateProcessor)
         processor.pump = self.pump
+        processor.metrics = self.metrics
+        self.metrics.on_scrape(self._inbox_gauges)
+        metrics = self.metrics
         self.assistant = build_assistant(
             settings,
             store=store,
             bot=self.application.bot,
             limiter=self.limiter,
             spawn=self.application.create_task,
-            chat_model=chat_model,
-            speech=speech,
-            images=images,
+            chat_model=MeteredChatModel(chat_model, metrics, settings.chat_model),
+            speech=MeteredSpeech(speech, metrics, settings.tts_model) if speech else None,
+            images=MeteredImages(images, metrics, settings.image_model) if images else None,
+            observer=metrics,
         )
         add_handlers(self.application, self.assistant, self.locks)
         self.webhook: WebhookServer | None = None
         self._housekeeping: asyncio.Task[None] | None = None
 
+    async def _inbox_gauges(self) -> None:
+        depth, oldest = await self.inbox.depth()
+        self.metrics.inbox_depth.set(depth)
+        self.metrics.inbox_oldest.set(oldest or 0.0)
+
+    async def readiness(self) -> dict[str, str]:
+        """What /readyz reports: each dependency "ok", "not configured", or what is wrong."""
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(3):
+                await self.inbox.depth()
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable ({type(exc).__name__})"
+        if isinstance(self.limiter, RedisRateLimiter):
+            try:
+                async with asyncio.timeout(3):
+                    await self.limiter.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"unreachable ({type(exc).__name__})"
+        else:
+            checks["redis"] = "not configured"
+        return checks
+
     async def _flood(self, endpoint: str, chat_id: object, seconds: float) -> None:
         """Telegram told the bot to slow down: the operator should know (throttled)."""
+        self.metrics.telegram_floods.labels(endpoint).inc()
         await self.assistant.alerter.report(
             "telegram:flood",
             f"Telegram flood control: {endpoint} must wait {seconds:.0f} s",
@@ -152,6 +185,8 @@ class Telegemini:
             else derived_secret(settings.token())
         )
         self.webhook = WebhookServer(self.application, self.pump, secret=secret, port=settings.port)
+        self.webhook.metrics = self.metrics
+        self.webhook.readiness = self.readiness
         port = await self.webhook.start()
         base = self._public_url(port) if self._public_url else settings.webhook_url
         assert base is not None

@@ -20,9 +20,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit, urlunsplit
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from redis.asyncio import Redis
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
@@ -127,7 +129,7 @@ async def _database(settings: Settings, schema: str | None) -> list[Check]:
         parsed = make_url(url)
     except ArgumentError:
         return _no_database("DATABASE_URL is not a database URL")
-    shown = parsed.render_as_string(hide_password=True)
+    shown = shown_url(url)
     if parsed.drivername not in SUPPORTED_DRIVERS:
         return _no_database(f"DATABASE_URL uses {parsed.drivername}://, which the bot cannot use")
     path = settings.sqlite_path()
@@ -201,7 +203,7 @@ def _migrations(current: str | None) -> Check:
         return passed("migrations", f"up to date ({head})")
     try:
         pending = list(script.iterate_revisions("heads", current))
-    except Exception:
+    except RevisionError:
         return failed(
             "migrations",
             f"the database is at {current}, a revision this version of telegemini does not know",
@@ -219,10 +221,7 @@ async def _redis(settings: Settings) -> Check:
     url = settings.redis_url
     if not url:
         return skipped("redis", "not configured: one instance only (REDIS_URL unset)")
-    try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        shown = "REDIS_URL"
+    shown = shown_url(url)
     fix = "start Redis or correct REDIS_URL (or unset it to run a single instance without Redis)"
     try:
         client = Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT)
@@ -274,7 +273,7 @@ async def _ask_telegram(settings: Settings, bot: Bot, root: str) -> tuple[Check,
 
 
 def _rejected_token() -> tuple[Check, Check]:
-    failure = failed("telegram", "the bot token was rejected (Unauthorized)", BOTFATHER_FIX)
+    failure = failed("telegram", "the bot token was rejected by the Bot API", BOTFATHER_FIX)
     return failure, skipped("webhook", "needs a working bot token")
 
 
@@ -396,6 +395,18 @@ def _describe(exc: BaseException) -> str:
     if len(text) > 300:
         text = text[:299] + "…"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def shown_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (the rest, query included, as written)."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:
+        return "(an unreadable URL)"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def _secrets(settings: Settings) -> list[str]:

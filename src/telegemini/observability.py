@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -17,6 +19,32 @@ from typing import Literal
 _NOISY = ("httpx", "httpx2", "httpcore", "httpcore2", "aiohttp.access", "apscheduler")
 # Anything shaped like a bot token, even one we were not told about.
 _TOKEN_SHAPE = re.compile(r"(?<![0-9])[0-9]{6,12}:[A-Za-z0-9_-]{30,}")
+
+
+# The update being handled, for every log line written meanwhile (contextvars follow tasks).
+update_id_var: ContextVar[int | None] = ContextVar("update_id", default=None)
+chat_id_var: ContextVar[int | None] = ContextVar("chat_id", default=None)
+
+
+@contextmanager
+def update_context(update_id: int | None, chat_id: int | None) -> Iterator[None]:
+    tokens = (update_id_var.set(update_id), chat_id_var.set(chat_id))
+    try:
+        yield
+    finally:
+        update_id_var.reset(tokens[0])
+        chat_id_var.reset(tokens[1])
+
+
+class UpdateContextFilter(logging.Filter):
+    """Puts ``update_id`` and ``chat_id`` on every record (None outside an update)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fields = record.__dict__
+        update_id = fields.setdefault("update_id", update_id_var.get())
+        chat_id = fields.setdefault("chat_id", chat_id_var.get())
+        fields["context"] = f" [update {update_id} chat {chat_id}]" if update_id is not None else ""
+        return True
 
 
 class Redactor:
@@ -44,6 +72,7 @@ class JsonFormatter(RedactingFormatter):
     _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
     def format(self, record: logging.LogRecord) -> str:
+        record.__dict__.pop("context", None)  # the text formatter's rendering of the ids
         payload: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
@@ -65,11 +94,14 @@ def configure_logging(
         handler.setFormatter(JsonFormatter(redactor))
     else:
         handler.setFormatter(
-            RedactingFormatter(redactor, "%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+            RedactingFormatter(
+                redactor, "%(asctime)s %(levelname)-7s %(name)s%(context)s: %(message)s"
+            )
         )
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
+    handler.addFilter(UpdateContextFilter())
     root.addHandler(handler)
     root.setLevel(level)
     for name in _NOISY:

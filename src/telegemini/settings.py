@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     sandbox_port: int = Field(
         default=8765, ge=0, le=65535, description="Port of the local sandbox's chat page."
     )
+    inbox_lease: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds an instance holds an update without renewing; after that a crashed "
+        "instance's updates are taken by another.",
+    )
     k_service: str | None = Field(
         default=None, description="Set by Cloud Run; selects webhook mode."
     )

@@ -23,7 +23,14 @@ from telegemini.core.guards import (
 from telegemini.core.images import ImageConfig, ImageService
 from telegemini.core.models import GeneratedImage, ImagePart
 from telegemini.core.moderation import Blocklist
-from telegemini.core.ports import ChatModel, ImageGenerator, RateLimiter, SpeechSynthesizer, Store
+from telegemini.core.ports import (
+    ChatModel,
+    ImageGenerator,
+    Observer,
+    RateLimiter,
+    SpeechSynthesizer,
+    Store,
+)
 from telegemini.core.voice import VoiceConfig, VoiceService
 from telegemini.errors import ImageNotMade
 from telegemini.media.charts import MatplotlibCharts
@@ -69,10 +76,11 @@ def build_assistant(
     chat_model: ChatModel,
     speech: SpeechSynthesizer | None,
     images: ImageGenerator | None,
+    observer: Observer | None = None,
 ) -> Assistant:
     files = TelegramFiles(bot)
     messenger = TelegramMessenger(bot)
-    guard = Guard(store, limiter, guard_config(settings))
+    guard = Guard(store, limiter, guard_config(settings), observer=observer)
     chat = ChatService(
         chat_model,
         store,
@@ -122,6 +130,7 @@ def build_assistant(
             default_voice=settings.tts_voice,
             search_enabled=settings.google_search_enabled,
         ),
+        observer=observer,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import aiohttp
 import pytest
@@ -64,3 +65,53 @@ async def test_registration_and_health(webhook_bot, telegram):
     url = f"http://127.0.0.1:{webhook_bot.webhook.port}/healthz"
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         assert response.status == 200
+
+
+async def test_readiness_reports_the_database_and_redis(start_bot, telegram):
+    from tests.helpers.databases import REDIS_URL
+
+    bot = await start_bot("webhook", redis_url=REDIS_URL)
+    url = f"http://127.0.0.1:{bot.webhook.port}/readyz"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 200
+        assert await response.json() == {"status": "ready", "database": "ok", "redis": "ok"}
+    await bot.store.engine.dispose()  # the pool reconnects, so make the database go away:
+    bot.inbox._engine = _broken_engine()
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 503
+        body = await response.json()
+        assert body["status"] == "not ready"
+        assert body["database"].startswith("unreachable")
+
+
+def _broken_engine():
+    from telegemini.storage.sql import make_engine
+
+    return make_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+
+
+async def test_metrics_count_updates_and_latency(webhook_bot, telegram, alice):
+    telegram.send_text(alice, "hello")
+    await telegram.wait_for_bot_messages(alice.id, 1)
+    url = f"http://127.0.0.1:{webhook_bot.webhook.port}/metrics"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 200
+        text = await response.text()
+    assert 'telegemini_updates_received_total{source="webhook"} 1.0' in text
+    assert 'telegemini_updates_processed_total{kind="text",result="done"} 1.0' in text
+    assert 'telegemini_gemini_seconds_count{call="chat",model="gemini-3.1-flash-lite"} 1.0' in text
+    assert re.search(r"^telegemini_inbox_depth [01]\.0$", text, flags=re.MULTILINE)
+    assert re.search(r"^telegemini_inbox_oldest_seconds \d", text, flags=re.MULTILINE)
+
+
+async def test_a_redelivered_webhook_update_is_stored_once(webhook_bot, telegram, gemini, alice):
+    update = telegram.send_text(alice, "once")
+    await telegram.wait_for_bot_messages(alice.id, 1)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": "e2e-secret_Token",
+    }
+    assert await _post(webhook_bot, json.dumps(update).encode(), headers) == 200
+    telegram.send_text(alice, "twice?")
+    await telegram.wait_for_bot_messages(alice.id, 2)
+    assert len(gemini.interaction_requests()) == 2

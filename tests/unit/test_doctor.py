@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from telegram import Bot, WebhookInfo
 
 from telegemini import doctor
@@ -153,7 +153,7 @@ async def test_a_wrong_bot_token_fails_with_the_botfather_fix(telegram, gemini, 
     )
 
     assert code == 1
-    assert line(text, "telegram") == "✗ telegram       the bot token was rejected (Unauthorized)"
+    assert line(text, "telegram") == "✗ telegram       the bot token was rejected by the Bot API"
     assert "fix: check TELEGRAM_BOT_TOKEN: in Telegram, @BotFather" in text
     assert checks["webhook"].ok is None  # needs a working token
     assert "AAWrongTokenThatTheFakeRejects" not in text
@@ -278,6 +278,21 @@ async def test_pending_migrations_are_counted(telegram, gemini, tmp_path):
     assert code == 1
     assert "migration(s) pending: at m002_preferences, latest is m0" in checks["migrations"].detail
     assert checks["migrations"].warning
+
+
+async def test_a_database_migrated_by_a_newer_version_is_a_failure(telegram, gemini, migrated):
+    engine = make_engine(migrated)
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = 'm999_future'"))
+    await engine.dispose()
+    checks, text_, code = await run_doctor(make_settings(telegram, gemini, migrated))
+
+    assert code == 1
+    assert line(text_, "migrations") == (
+        "✗ migrations     the database is at m999_future, "
+        "a revision this version of telegemini does not know"
+    )
+    assert not checks["migrations"].warning
 
 
 async def test_a_database_url_without_an_async_driver_is_explained(telegram, gemini):

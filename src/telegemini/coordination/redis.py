@@ -133,6 +133,11 @@ class RedisRateLimiter:
     def from_url(cls, url: str, *, prefix: str = "tg:") -> Self:
         return cls(connect(url), prefix=prefix)
 
+    async def ping(self) -> None:
+        """Raise ``StorageError`` unless the server answers (for /readyz)."""
+        with storage_errors(describe(self._client)):
+            await self._client.ping()
+
     def bucket_key(self, key: LimitKey) -> str:
         return f"{self._prefix}rl:{key.kind}:{key.user_id}"
 

@@ -27,7 +27,7 @@ from telegemini.core.models import (
     UserRecord,
     UserRef,
 )
-from telegemini.core.ports import ChatOutput, Store
+from telegemini.core.ports import ChatOutput, NoObserver, Observer, Store
 from telegemini.core.preferences import Effective, PreferenceScreens
 from telegemini.errors import ImageNotMade, ModelRefused, UpstreamError, UserFacingError
 
@@ -59,6 +59,7 @@ class Assistant:
         alerter: Alerter,
         voices: tuple[str, ...],
         config: AssistantConfig | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._store = store
         self._guard = guard
@@ -67,6 +68,7 @@ class Assistant:
         self._admin = admin
         self.alerter = alerter
         self._config = config or AssistantConfig()
+        self._observer = observer or NoObserver()
         self.screens = PreferenceScreens(voices=voices, defaults=self.effective)
         self._commands = Commands(store, guard, conversation, self.screens)
 
@@ -156,6 +158,7 @@ class Assistant:
     ) -> None:
         ref = error_reference()
         log.error("chat %s: unhandled error (ref %s)", chat_id, ref, exc_info=exc)
+        self._observer.failed(type(exc).__name__)
         try:
             await self._store.count(self._guard.day(), user_id, f"error:{type(exc).__name__}")
         except Exception:

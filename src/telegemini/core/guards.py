@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from telegemini.core.models import QUOTA_KINDS, LimitKey, Tier, UserRecord
-from telegemini.core.ports import RateLimiter, Store
+from telegemini.core.ports import NoObserver, Observer, RateLimiter, Store
 from telegemini.errors import UserFacingError
 
 DEFAULT_QUOTAS: dict[Tier, dict[str, int]] = {
@@ -92,9 +92,11 @@ class Guard:
         limiter: RateLimiter,
         config: GuardConfig | None = None,
         clock: Callable[[], float] = time.time,
+        observer: Observer | None = None,
     ) -> None:
         self._store = store
         self._limiter = limiter
+        self._observer = observer or NoObserver()
         self.config = config or GuardConfig()
         self._clock = clock
 
@@ -157,6 +159,7 @@ class Guard:
         day = self.day()
         if not await self._store.consume_quota(user.id, day, kind, amount=amount, limit=limit):
             await self._store.count(day, user.id, "quota_denied")
+            self._observer.quota_denied(kind)
             assert limit is not None
             raise QuotaExceeded(kind, limit=limit, resets=self.resets_text())
         await self._store.count(day, user.id, kind, amount)

@@ -217,6 +217,22 @@ class ChartRenderer(Protocol):
         ...
 
 
+class Observer(Protocol):
+    """Counts for monitoring (Prometheus in production; nothing in unit tests)."""
+
+    def quota_denied(self, kind: str) -> None: ...
+
+    def failed(self, error: str) -> None: ...
+
+
+class NoObserver:
+    def quota_denied(self, kind: str) -> None:
+        return None
+
+    def failed(self, error: str) -> None:
+        return None
+
+
 class ChatLocks(Protocol):
     """Mutual exclusion per conversation, so one chat's messages are handled in order."""
 

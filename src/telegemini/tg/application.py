@@ -29,7 +29,7 @@ from telegemini.core.assistant import Assistant
 from telegemini.core.commands import ADMIN_MENU, PUBLIC_COMMANDS
 from telegemini.core.i18n import LANGUAGES, translate
 from telegemini.core.models import IncomingMessage
-from telegemini.core.ports import ChatLocks, Store
+from telegemini.core.ports import ChatLocks
 from telegemini.settings import Settings
 from telegemini.tg.albums import AlbumCollector
 from telegemini.tg.processor import InboxUpdateProcessor
@@ -77,13 +77,7 @@ async def _set(
         log.warning("could not publish a command menu (%s, %s): %s", scope.type, code, exc)
 
 
-def build_application(
-    settings: Settings,
-    *,
-    locks: ChatLocks,
-    store: Store,
-    on_flood: FloodHook | None = None,
-) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, *, on_flood: FloodHook | None = None) -> Application:  # type: ignore[type-arg]
     """The PTB application with our pacing and ordering; handlers come with ``add_handlers``."""
     root = settings.telegram_api_base_url.rstrip("/")
     builder = (

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
@@ -24,6 +25,8 @@ from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor
 
 from telegemini.core.models import ChatKey
+from telegemini.metrics import Metrics
+from telegemini.observability import update_context
 from telegemini.tg.translate import chat_key
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,7 @@ class InboxPump:
         self._lease = lease
         self._idle_poll = idle_poll
         self.worker = worker_name()
+        self.metrics: Metrics | None = None
         # Updates handed to PTB and not finished, by id. The object itself is kept: a copy of
         # the same update redelivered by Telegram meanwhile is a different object, not ours.
         self._claimed: dict[int, Update | None] = {}
@@ -92,19 +96,22 @@ class InboxPump:
         self._wakeup.set()
 
     async def put(self, update: Update) -> bool:
-        """Store an update arriving from Telegram; False for a redelivery (already known)."""
+        """Store an update arriving from long polling; False for a redelivery."""
         payload = json.dumps(update.to_dict(), separators=(",", ":"))
-        stored = await self._inbox.put(update.update_id, chat_key(update), payload)
-        if stored:
-            self.wake()
-        return stored
+        return await self._store(update.update_id, chat_key(update), payload, "polling")
 
     async def put_raw(self, data: dict[str, Any], key: ChatKey | None) -> bool:
         """Store an update as Telegram sent it (the webhook path)."""
         payload = json.dumps(data, separators=(",", ":"))
-        stored = await self._inbox.put(int(data["update_id"]), key, payload)
+        return await self._store(int(data["update_id"]), key, payload, "webhook")
+
+    async def _store(self, update_id: int, key: ChatKey | None, payload: str, source: str) -> bool:
+        stored = await self._inbox.put(update_id, key, payload)
         if stored:
             self.wake()
+        if self.metrics is not None:
+            counter = self.metrics.updates_received.labels(source)
+            (counter if stored else self.metrics.updates_duplicate).inc()
         return stored
 
     def start(self) -> None:
@@ -185,6 +192,7 @@ class InboxUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 512) -> None:
         super().__init__(max_concurrent_updates)
         self.pump: InboxPump | None = None
+        self.metrics: Metrics | None = None
         # Fresh updates are stored one at a time in arrival order (asyncio locks are FIFO and
         # PTB starts one task per update in order): the inbox orders a conversation by
         # update id, so a later update must never be stored before an earlier one.
@@ -210,13 +218,36 @@ class InboxUpdateProcessor(BaseUpdateProcessor):
                 except Exception:
                     log.exception("could not store update %s", update.update_id)
             return
+        key = chat_key(update)
+        kind = update_kind(update)
+        started = time.perf_counter()
         try:
-            await coroutine
+            with update_context(update.update_id, key.chat_id if key else None):
+                await coroutine
         finally:
+            if self.metrics is not None:
+                self.metrics.update_seconds.labels(kind).observe(time.perf_counter() - started)
+                self.metrics.updates_processed.labels(kind, "done").inc()
             try:
                 await pump.done(update.update_id)
             except Exception:
                 log.exception("could not mark update %s done", update.update_id)
+
+
+def update_kind(update: Update) -> str:
+    """A coarse kind for metrics: command, text, voice, photo, button or other."""
+    if update.callback_query is not None:
+        return "button"
+    message = update.message
+    if message is None:
+        return "other"
+    if message.voice or message.audio or message.video_note:
+        return "voice"
+    if message.photo:
+        return "photo"
+    if (message.text or "").startswith("/"):
+        return "command"
+    return "text" if message.text else "other"
 
 
 def _discard(coroutine: Awaitable[Any]) -> None:

@@ -11,11 +11,13 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from telegemini.metrics import Metrics
 from telegemini.tg.processor import InboxPump
 from telegemini.tg.translate import chat_key
 
@@ -49,11 +51,15 @@ class WebhookServer:
         self._path = path
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        self.metrics: Metrics | None = None
+        self.readiness: Callable[[], Awaitable[dict[str, str]]] | None = None
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(self._path, self._receive)
         app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics)
         return app
 
     async def start(self) -> int:
@@ -74,6 +80,20 @@ class WebhookServer:
 
     async def _healthz(self, _request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
+
+    async def _readyz(self, _request: web.Request) -> web.Response:
+        """200 when the database (and Redis, if configured) answer; 503 with what is down."""
+        checks = await self.readiness() if self.readiness is not None else {}
+        ready = all(value in ("ok", "not configured") for value in checks.values())
+        return web.json_response(
+            {"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503
+        )
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        if self.metrics is None:
+            return web.Response(status=404)
+        body = await self.metrics.render()
+        return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
     async def _receive(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
