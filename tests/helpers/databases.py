@@ -73,3 +73,22 @@ async def delete_prefixed(client: Redis, prefix: str) -> None:
     keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
     if keys:
         await client.delete(*keys)
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A new empty PostgreSQL database (for whole bots, which take a plain URL); dropped after."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OSError as exc:
+        await admin.dispose()
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable ({exc}); start it, never skip")
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()

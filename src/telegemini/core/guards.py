@@ -8,6 +8,7 @@ never let a user past a limit.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 from telegemini.core.models import QUOTA_KINDS, LimitKey, Tier, UserRecord
 from telegemini.core.ports import NoObserver, Observer, RateLimiter, Store
-from telegemini.errors import UserFacingError
+from telegemini.errors import StorageError, UserFacingError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_QUOTAS: dict[Tier, dict[str, int]] = {
     Tier.FREE: {"messages": 200, "voice": 50, "images": 10, "hd_images": 2},
@@ -177,9 +180,15 @@ class Guard:
         rule = self.config.rates.get(kind)
         if rule is None or self.is_admin(user.id):
             return
-        wait = await self._limiter.acquire(
-            LimitKey(user.id, kind), rate=rule.per_minute / 60, burst=rule.burst
-        )
+        try:
+            wait = await self._limiter.acquire(
+                LimitKey(user.id, kind), rate=rule.per_minute / 60, burst=rule.burst
+            )
+        except StorageError as exc:
+            # Redis is away: serve users rather than refuse everyone; quotas (in the database)
+            # still hold. /readyz reports the outage meanwhile.
+            log.warning("rate limits unavailable, letting %s through: %s", kind, exc)
+            return
         if wait > 0:
             raise RateLimited(kind, retry_after=wait)
 
@@ -187,12 +196,19 @@ class Guard:
     async def one_at_a_time(self, user: UserRecord, kind: str) -> AsyncIterator[None]:
         """At most one request of ``kind`` in flight per user (images take a while)."""
         key = LimitKey(user.id, f"{kind}:busy")
-        if not await self._limiter.begin(key, ttl=600):
+        try:
+            claimed = await self._limiter.begin(key, ttl=600)
+        except StorageError as exc:
+            log.warning("in-flight limits unavailable: %s", exc)
+            yield
+            return
+        if not claimed:
             raise StillWorking(kind)
         try:
             yield
         finally:
-            await self._limiter.end(key)
+            with contextlib.suppress(StorageError):
+                await self._limiter.end(key)
 
 
 @dataclass(slots=True)

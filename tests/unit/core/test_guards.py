@@ -281,3 +281,26 @@ async def test_allow_lets_a_user_into_a_private_bot():
     await world.send("hi", user=BOB)
     await world.send(command="allow", args="2", user=ADMIN)
     assert (await world.send("hi", user=BOB)).texts == ["echo"]
+
+
+async def test_an_unreachable_rate_limiter_lets_users_through():
+    from telegemini.errors import StorageError
+
+    class Down:
+        async def acquire(self, key, *, rate, burst):
+            raise StorageError("redis://127.0.0.1:6379/0 is unreachable")
+
+        async def begin(self, key, *, ttl):
+            raise StorageError("down")
+
+        async def end(self, key):
+            raise StorageError("down")
+
+        async def close(self):
+            return None
+
+    world = World(guard=GuardConfig(rates={"messages": RateRule(per_minute=1, burst=1)}))
+    world.guard._limiter = Down()  # type: ignore[assignment]
+    assert (await world.send("one")).texts == ["echo"]
+    assert (await world.send("two")).texts == ["echo"]
+    assert len((await world.send(command="image", args="a cat")).photos) == 1
