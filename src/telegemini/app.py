@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -15,7 +16,6 @@ from google import genai
 from telegram.ext import Application
 
 from telegemini.coordination.memory import MemoryChatLocks, MemoryRateLimiter
-from telegemini.coordination.redis import RedisRateLimiter
 from telegemini.core.conversation import error_reference
 from telegemini.core.ports import ChatModel, ImageGenerator, RateLimiter, SpeechSynthesizer
 from telegemini.gemini.chat import GeminiChatModel
@@ -23,7 +23,13 @@ from telegemini.gemini.client import make_client
 from telegemini.gemini.images import GeminiImages
 from telegemini.gemini.retry import RetryPolicy
 from telegemini.gemini.speech import GeminiSpeech
-from telegemini.metrics import MeteredChatModel, MeteredImages, MeteredSpeech, Metrics
+from telegemini.metrics import (
+    LoopWatch,
+    MeteredChatModel,
+    MeteredImages,
+    MeteredSpeech,
+    Metrics,
+)
 from telegemini.settings import Settings
 from telegemini.storage.inbox import SqlInbox
 from telegemini.storage.sql import UPDATE_ID_RETENTION, SqlStore
@@ -61,11 +67,11 @@ class Telegemini:
         self.application: Application = build_application(  # type: ignore[type-arg]
             settings, on_flood=self._flood
         )
-        self.limiter: RateLimiter = (
-            RedisRateLimiter.from_url(settings.redis_url)
-            if settings.redis_url
-            else MemoryRateLimiter()
-        )
+        self.limiter: RateLimiter = MemoryRateLimiter()
+        if settings.redis_url:
+            from telegemini.coordination.redis import RedisRateLimiter  # only when configured
+
+            self.limiter = RedisRateLimiter.from_url(settings.redis_url)
         self.inbox = SqlInbox(store.engine)
         self.pump = InboxPump(self.inbox, self.application, lease=settings.inbox_lease)
         self.pump.metrics = self.metrics
@@ -89,6 +95,8 @@ class Telegemini:
         add_handlers(self.application, self.assistant, self.locks)
         self.webhook: WebhookServer | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self.loop_watch = LoopWatch(self.metrics)
+        self._watching: asyncio.Task[None] | None = None
 
     async def _inbox_gauges(self) -> None:
         depth, oldest = await self.inbox.depth()
@@ -104,10 +112,11 @@ class Telegemini:
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unreachable ({type(exc).__name__})"
-        if isinstance(self.limiter, RedisRateLimiter):
+        ping = getattr(self.limiter, "ping", None)
+        if ping is not None:
             try:
                 async with asyncio.timeout(3):
-                    await self.limiter.ping()
+                    await ping()
                 checks["redis"] = "ok"
             except Exception as exc:
                 checks["redis"] = f"unreachable ({type(exc).__name__})"
@@ -170,6 +179,7 @@ class Telegemini:
             assert app.updater is not None
             await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         self._housekeeping = asyncio.create_task(self._housekeep(), name="housekeeping")
+        self._watching = asyncio.create_task(self.loop_watch.run(), name="loop-watch")
         # Everything loaded so far lives as long as the process. Moving it out of the garbage
         # collector's reach spares every later full collection a walk over the whole heap,
         # which otherwise stalls the event loop for ~60 ms (measured in bench/bench_voice.py).
@@ -219,6 +229,15 @@ class Telegemini:
                 log.warning("in-flight updates did not finish within %.0fs", SHUTDOWN_GRACE)
         await self.pump.release_unfinished()
         await app.shutdown()
+        if self._watching is not None:
+            self._watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watching
+            log.info(
+                "event loop: longest stall %.1f ms over %.0f s",
+                self.loop_watch.longest * 1000,
+                time.monotonic() - self.loop_watch.started,
+            )
         await self.store.close()
         await self.limiter.close()
         if self._genai_client is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -58,6 +59,11 @@ class Metrics:
         )
         self.inbox_oldest = Gauge(
             "telegemini_inbox_oldest_seconds", "Age of the oldest unfinished update", registry=r
+        )
+        self.loop_stall = Gauge(
+            "telegemini_event_loop_stall_seconds",
+            "Longest event-loop stall since start (a 50 ms ticker's lateness)",
+            registry=r,
         )
         self._refresh: list[Callable[[], Awaitable[None]]] = []
 
@@ -139,3 +145,22 @@ def _timed(metrics: Metrics, model: str, call: str) -> Iterator[None]:
         raise
     finally:
         metrics.gemini_seconds.labels(model, call).observe(time.perf_counter() - started)
+
+
+class LoopWatch:
+    """Measures how late a 50 ms ticker wakes up: the event loop's longest stall."""
+
+    def __init__(self, metrics: Metrics, tick: float = 0.05) -> None:
+        self._metrics = metrics
+        self._tick = tick
+        self.longest = 0.0
+        self.started = time.monotonic()
+
+    async def run(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(self._tick)
+            late = time.perf_counter() - before - self._tick
+            if late > self.longest:
+                self.longest = late
+                self._metrics.loop_stall.set(late)

@@ -188,13 +188,19 @@ async def test_broadcast_targets_are_private_chats_that_did_not_block_the_bot(st
     assert await store.broadcast_targets() == [1, 3]
 
 
-async def test_activity_counters_add_up(store):
-    assert await store.count("2026-11-23", 1, "messages") == 1
-    assert await store.count("2026-11-23", 1, "messages", 2) == 3
-    await store.count("2026-11-24", 2, "images")
-    await store.count("2026-11-25", 2, "images")
+async def test_activity_counters_and_quota_usage_add_up(store):
+    assert await store.count("2026-11-23", 1, "moderation") == 1
+    assert await store.count("2026-11-23", 1, "moderation", 2) == 3
+    await store.consume_quota(2, "2026-11-24", "images", limit=None)
+    await store.consume_quota(2, "2026-11-25", "images", limit=None)
+    await store.mark_active("2026-11-24", 2)
+    await store.mark_active("2026-11-24", 2)  # once a day
     rows = await store.activity_rows("2026-11-23", "2026-11-24")
-    assert rows == [("2026-11-23", 1, "messages", 3), ("2026-11-24", 2, "images", 1)]
+    assert rows == [
+        ("2026-11-23", 1, "moderation", 3),
+        ("2026-11-24", 2, "active", 1),
+        ("2026-11-24", 2, "images", 1),
+    ]
 
 
 async def test_captcha_round_trip(store):

@@ -112,6 +112,7 @@ def _sent_index(telegram, chat_id: int, nth: int = 0) -> int:
 
 
 async def test_answers_stream_as_drafts_then_land_as_one_message(bot, telegram, gemini, alice):
+    gemini.chunk_delay = 0.06  # a model that takes its time, as real ones do
     telegram.send_text(alice, "[[long:600]] tell me a story")
     await telegram.wait_for_bot_messages(alice.id, 1)
     drafts = telegram.calls_of("sendMessageDraft")
@@ -121,6 +122,13 @@ async def test_answers_stream_as_drafts_then_land_as_one_message(bot, telegram, 
     assert actions[0].at <= drafts[0].at
     final = telegram.calls_of("sendMessage")[-1]
     assert drafts[-1].at < final.at
+    assert len(drafts) >= 1
+
+
+async def test_a_quick_answer_lands_without_a_draft(bot, telegram, alice):
+    telegram.send_text(alice, "short")
+    await telegram.wait_for_bot_messages(alice.id, 1)
+    assert telegram.calls_of("sendMessageDraft") == []
 
 
 async def test_long_replies_are_split_at_boundaries(bot, telegram, alice):

@@ -100,7 +100,7 @@ class World:
             clock=lambda: self.now[0],
         )
         self.conversation = Conversation(
-            ChatService(self.model, self.store, ChatConfig(draft_interval=0)),
+            ChatService(self.model, self.store, ChatConfig(draft_interval=0, first_draft_after=0)),
             self.store,
             self.voice,
             self.images,

@@ -92,7 +92,7 @@ class Assistant:
             t = translator(prefs, message.user)
             if not await self._admit(user, message, out, t):
                 return
-            await self._store.count(self._guard.day(), user.id, "active")
+            await self._store.mark_active(self._guard.day(), user.id)
             caller = Caller(user, prefs, self.effective(prefs), out, t)
             command = message.command
             if command is not None and command.name in ADMIN_COMMANDS:

@@ -50,23 +50,38 @@ class ChatConfig:
     system_instruction: str = DEFAULT_SYSTEM_INSTRUCTION
     keep_turns: int = 20
     draft_interval: float = 0.6  # seconds between two streamed drafts of one answer
+    first_draft_after: float = 0.15  # seconds after the first piece before drafting at all
     stream: bool = True
 
 
 class DraftThrottle:
-    """Decides when a growing answer is shown again: at once, then at most every ``interval``."""
+    """Decides when a growing answer is shown: ``first_delay`` after its first piece (an answer
+    that is complete by then needs no draft: the message itself follows at once), then at most
+    every ``interval``."""
 
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        interval: float,
+        first_delay: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._interval = interval
+        self._first_delay = first_delay
         self._clock = clock
+        self._started: float | None = None
         self._last: float | None = None
 
     def due(self) -> bool:
         now = self._clock()
-        if self._last is None or now - self._last >= self._interval:
-            self._last = now
-            return True
-        return False
+        if self._started is None:
+            self._started = now
+        if self._last is None:
+            if now - self._started < self._first_delay:
+                return False
+        elif now - self._last < self._interval:
+            return False
+        self._last = now
+        return True
 
 
 def draft_text(text: str) -> str:
@@ -99,12 +114,10 @@ class ChatService:
         itself for text messages; a short label for media).
         """
         _require_content(parts)
-        conversation = await self._store.load_conversation(key)
         request = ChatRequest(
             parts=parts,
             system_instruction=instruction or self._config.system_instruction,
-            previous_id=conversation.head_id,
-            history=list(conversation.transcript),
+            previous_id=await self._store.load_head(key),
             tools=tools.specs if tools is not None else [],
             search=search is not None,
         )
@@ -116,6 +129,7 @@ class ChatService:
                 # The model forgot the chain (expired, or another API key): start a new one
                 # seeded with our own transcript. The user notices nothing.
                 request.previous_id = None
+                request.history = list((await self._store.load_conversation(key)).transcript)
                 completed, calls = await self._run_grounded(request, out, searching)
         used_tools = False
         for _ in range(MAX_TOOL_ROUNDS):
@@ -181,7 +195,7 @@ class ChatService:
         self, request: ChatRequest, out: ChatOutput, searching: str | None = None
     ) -> tuple[ChatCompleted, list[ToolCall]]:
         streaming = self._config.stream and out.can_stream
-        throttle = DraftThrottle(self._config.draft_interval)
+        throttle = DraftThrottle(self._config.draft_interval, self._config.first_draft_after)
         pieces: list[str] = []
         calls: list[ToolCall] = []
         async for event in self._model.stream(request):

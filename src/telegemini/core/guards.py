@@ -165,7 +165,6 @@ class Guard:
             self._observer.quota_denied(kind)
             assert limit is not None
             raise QuotaExceeded(kind, limit=limit, resets=self.resets_text())
-        await self._store.count(day, user.id, kind, amount)
         return Bill(self._store, user.id, day, kind, amount)
 
     async def usage(self, user: UserRecord) -> dict[str, tuple[int, int | None]]:
@@ -227,7 +226,6 @@ class Bill:
             return
         self.amount -= back
         await self._store.refund_quota(self.user_id, self.day, self.kind, amount=back)
-        await self._store.count(self.day, self.user_id, self.kind, -back)
 
 
 def parse_quota_overrides(raw: Mapping[str, Mapping[str, int]]) -> dict[Tier, dict[str, int]]:

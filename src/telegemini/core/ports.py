@@ -76,12 +76,17 @@ class UsageStore(Protocol):
 
     async def quota_usage(self, user_id: int, day: str) -> dict[str, int]: ...
 
+    async def mark_active(self, day: str, user_id: int) -> None:
+        """Note that the user was active that day (counted once per day)."""
+        ...
+
     async def count(self, day: str, user_id: int, kind: str, amount: int = 1) -> int:
         """Add to a daily activity counter; returns the day's new count."""
         ...
 
     async def activity_rows(self, first_day: str, last_day: str) -> list[tuple[str, int, str, int]]:
-        """``(day, user_id, kind, count)`` rows between two days, inclusive."""
+        """``(day, user_id, kind, count)`` rows between two days, inclusive: the activity
+        counters and the quota usage (kinds messages, voice, images, hd_images)."""
         ...
 
 
@@ -98,6 +103,10 @@ class Store(UserStore, UsageStore, CaptchaStore, Protocol):
     usage and captchas."""
 
     async def load_conversation(self, key: ChatKey) -> Conversation: ...
+
+    async def load_head(self, key: ChatKey) -> str | None:
+        """Just the head interaction id (the transcript is only needed to reseed a chain)."""
+        ...
 
     async def save_exchange(
         self, key: ChatKey, *, head_id: str, user_text: str, model_text: str, keep_turns: int

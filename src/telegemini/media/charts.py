@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import io
 
-import matplotlib as mpl
-
-mpl.use("Agg")  # before pyplot: render to memory, never to a screen
-
-from matplotlib.figure import Figure
-
 from telegemini.core.models import DailySeries
 from telegemini.media.workers import run_media
 
 
 def daily_chart_png(data: DailySeries, *, title: str) -> bytes:
     """A line chart of each series per day, as PNG bytes (Figure, not pyplot: thread-safe)."""
+    # Imported on first use: matplotlib and numpy are ~40 MB the bot needs only for /stats.
+    # A bare Figure renders with the Agg canvas: no display, no pyplot state.
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(8, 4), dpi=110)
     axes = figure.add_subplot()
     labels = [day[5:] for day in data.days]  # MM-DD

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, UnidentifiedImageError
-
 from telegemini.errors import CorruptMedia
 from telegemini.media.workers import run_media
 
@@ -17,6 +15,8 @@ PHOTO_MAX_RATIO = 20
 def photo_jpeg(data: bytes, *, quality: int = 90) -> bytes:
     """Re-encode any image as a JPEG Telegram accepts as a photo: width + height <= 10000,
     aspect ratio <= 20, at most 10 MB (quality steps down, then the size, until it fits)."""
+    from PIL import Image, UnidentifiedImageError  # on first use: only image requests need it
+
     try:
         opened = Image.open(io.BytesIO(data))
         opened.load()

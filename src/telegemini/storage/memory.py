@@ -82,15 +82,18 @@ class MemoryStore:
     async def quota_usage(self, user_id: int, day: str) -> dict[str, int]:
         return {k: n for (u, d, k), n in self._quota.items() if u == user_id and d == day}
 
+    async def mark_active(self, day: str, user_id: int) -> None:
+        self._activity[(day, user_id, "active")] = 1
+
     async def count(self, day: str, user_id: int, kind: str, amount: int = 1) -> int:
         key = (day, user_id, kind)
         self._activity[key] = self._activity.get(key, 0) + amount
         return self._activity[key]
 
     async def activity_rows(self, first_day: str, last_day: str) -> list[tuple[str, int, str, int]]:
-        return sorted(
-            (d, u, k, n) for (d, u, k), n in self._activity.items() if first_day <= d <= last_day
-        )
+        counters = [(d, u, k, n) for (d, u, k), n in self._activity.items()]
+        usage = [(d, u, k, n) for (u, d, k), n in self._quota.items()]
+        return sorted(r for r in counters + usage if first_day <= r[0] <= last_day)
 
     async def load_captcha(self, user_id: int) -> Captcha | None:
         return self._captchas.get(user_id)
@@ -100,6 +103,9 @@ class MemoryStore:
 
     async def delete_captcha(self, user_id: int) -> None:
         self._captchas.pop(user_id, None)
+
+    async def load_head(self, key: ChatKey) -> str | None:
+        return self._heads.get(key)
 
     async def load_conversation(self, key: ChatKey) -> Conversation:
         return Conversation(

@@ -26,6 +26,7 @@ from telegemini.core.models import (
     UserRecord,
     UserRef,
 )
+from telegemini.storage.cache import TtlCache
 from telegemini.storage.tables import (
     NO_THREAD,
     activity,
@@ -100,10 +101,19 @@ async def migrate(engine: AsyncEngine) -> None:
 class SqlStore:
     """The durable ``Store``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, cache_ttl: float = 10.0) -> None:
         self._engine = engine
         dialect = engine.dialect.name
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # Read on every update; another instance's change (a ban, a setting) shows within the
+        # TTL. Bounded, so memory does not grow with the number of users ever seen.
+        self._users: TtlCache[int, UserRecord] = TtlCache(maxsize=10_000, ttl=cache_ttl)
+        self._prefs: TtlCache[tuple[int, int], Preferences] = TtlCache(
+            maxsize=10_000, ttl=cache_ttl
+        )
+        self._counted: TtlCache[tuple[str, int, str], bool] = TtlCache(
+            maxsize=20_000, ttl=24 * 3600
+        )
 
     @classmethod
     async def open(
@@ -122,6 +132,15 @@ class SqlStore:
         await self._engine.dispose()
 
     async def remember_user(self, user: UserRef, *, private: bool = False) -> UserRecord:
+        known = self._users.get(user.id)
+        if (
+            known is not None
+            and (known.first_name, known.username, known.language_code)
+            == (user.first_name, user.username, user.language_code)
+            and (known.private_chat or not private)
+            and not (private and known.blocked_bot)
+        ):
+            return known  # nothing new to write
         now = _now()
         values: dict[str, Any] = {
             "username": user.username,
@@ -143,7 +162,9 @@ class SqlStore:
         )
         async with self._engine.begin() as conn:
             row = (await conn.execute(statement)).one()
-        return _user(row)
+        record = _user(row)
+        self._users.put(user.id, record)
+        return record
 
     async def load_user(self, user_id: int) -> UserRecord | None:
         async with self._engine.connect() as conn:
@@ -176,6 +197,7 @@ class SqlStore:
         )
         async with self._engine.begin() as conn:
             await conn.execute(statement)
+        self._users.drop(record.id)
 
     async def broadcast_targets(self) -> list[int]:
         """Users with a private chat with the bot who have not blocked it."""
@@ -234,6 +256,14 @@ class SqlStore:
             )
             return {r.kind: int(r.used) for r in rows}
 
+    async def mark_active(self, day: str, user_id: int) -> None:
+        """Note the user was active that day (written once per day per user and process)."""
+        key = (day, user_id, "active")
+        if self._counted.get(key):
+            return
+        await self.count(day, user_id, "active")
+        self._counted.put(key, True)
+
     async def count(self, day: str, user_id: int, kind: str, amount: int = 1) -> int:
         """Add to a daily activity counter; returns the new count."""
         statement = (
@@ -250,13 +280,16 @@ class SqlStore:
 
     async def activity_rows(self, first_day: str, last_day: str) -> list[tuple[str, int, str, int]]:
         """(day, user_id, kind, count) between two days, inclusive."""
+        counters = select(
+            activity.c.day, activity.c.user_id, activity.c.kind, activity.c.count
+        ).where(activity.c.day >= first_day, activity.c.day <= last_day)
+        usage = select(
+            quota_usage.c.day, quota_usage.c.user_id, quota_usage.c.kind, quota_usage.c.used
+        ).where(quota_usage.c.day >= first_day, quota_usage.c.day <= last_day)
         async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                select(activity.c.day, activity.c.user_id, activity.c.kind, activity.c.count)
-                .where(activity.c.day >= first_day, activity.c.day <= last_day)
-                .order_by(activity.c.day)
-            )
-            return [(day, int(user_id), kind, int(n)) for day, user_id, kind, n in rows]
+            rows = await conn.execute(counters.union_all(usage))
+            found = [(day, int(user_id), kind, int(n)) for day, user_id, kind, n in rows]
+        return sorted(found)
 
     # --- captcha ---------------------------------------------------------------------------
 
@@ -299,6 +332,18 @@ class SqlStore:
     async def delete_captcha(self, user_id: int) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(delete(captchas).where(captchas.c.user_id == user_id))
+
+    async def load_head(self, key: ChatKey) -> str | None:
+        async with self._engine.connect() as conn:
+            head: str | None = (
+                await conn.execute(
+                    select(conversations.c.head_id).where(
+                        conversations.c.chat_id == key.chat_id,
+                        conversations.c.thread_id == _thread(key),
+                    )
+                )
+            ).scalar_one_or_none()
+        return head
 
     async def load_conversation(self, key: ChatKey) -> Conversation:
         thread = _thread(key)
@@ -379,6 +424,14 @@ class SqlStore:
             )
 
     async def load_preferences(self, chat_id: int, user_id: int) -> Preferences:
+        cached = self._prefs.get((chat_id, user_id))
+        if cached is not None:
+            return cached
+        prefs = await self._read_preferences(chat_id, user_id)
+        self._prefs.put((chat_id, user_id), prefs)
+        return prefs
+
+    async def _read_preferences(self, chat_id: int, user_id: int) -> Preferences:
         async with self._engine.connect() as conn:
             row = (
                 await conn.execute(
@@ -421,6 +474,7 @@ class SqlStore:
         )
         async with self._engine.begin() as conn:
             await conn.execute(statement)
+        self._prefs.put((chat_id, user_id), prefs)
 
     async def save_image_job(self, job: ImageJob) -> None:
         values = {

@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 LEASE = 60.0  # seconds a claim holds without renewal; a dead worker's updates return after it
 IDLE_POLL = 0.5  # seconds between inbox checks when idle (other instances may have put work)
+FRESH_KEPT = 1024  # decoded updates kept for their claim
 
 
 class InboxItemLike(Protocol):
@@ -80,6 +82,9 @@ class InboxPump:
         # Updates handed to PTB and not finished, by id. The object itself is kept: a copy of
         # the same update redelivered by Telegram meanwhile is a different object, not ours.
         self._claimed: dict[int, Update | None] = {}
+        # Updates this process stored and still holds as objects: claimed back, they are used
+        # as they are instead of being decoded again (bounded; other instances decode).
+        self._fresh: OrderedDict[int, Update] = OrderedDict()
         self._wakeup = asyncio.Event()
         self._running = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -98,16 +103,19 @@ class InboxPump:
     async def put(self, update: Update) -> bool:
         """Store an update arriving from long polling; False for a redelivery."""
         payload = json.dumps(update.to_dict(), separators=(",", ":"))
-        return await self._store(update.update_id, chat_key(update), payload, "polling")
+        return await self._store(update, chat_key(update), payload, "polling")
 
-    async def put_raw(self, data: dict[str, Any], key: ChatKey | None) -> bool:
+    async def put_raw(self, data: dict[str, Any], update: Update) -> bool:
         """Store an update as Telegram sent it (the webhook path)."""
         payload = json.dumps(data, separators=(",", ":"))
-        return await self._store(int(data["update_id"]), key, payload, "webhook")
+        return await self._store(update, chat_key(update), payload, "webhook")
 
-    async def _store(self, update_id: int, key: ChatKey | None, payload: str, source: str) -> bool:
-        stored = await self._inbox.put(update_id, key, payload)
+    async def _store(self, update: Update, key: ChatKey | None, payload: str, source: str) -> bool:
+        stored = await self._inbox.put(update.update_id, key, payload)
         if stored:
+            self._fresh[update.update_id] = update
+            while len(self._fresh) > FRESH_KEPT:
+                self._fresh.popitem(last=False)
             self.wake()
         if self.metrics is not None:
             counter = self.metrics.updates_received.labels(source)
@@ -165,8 +173,9 @@ class InboxPump:
             for item in items:
                 self._claimed[item.update_id] = None
                 try:
-                    data = json.loads(item.payload)
-                    update = Update.de_json(data, self._application.bot)
+                    update = self._fresh.pop(item.update_id, None) or Update.de_json(
+                        json.loads(item.payload), self._application.bot
+                    )
                 except (ValueError, KeyError, TypeError):
                     log.exception("update %s in the inbox is unreadable; dropped", item.update_id)
                     await self.done(item.update_id)

@@ -19,7 +19,6 @@ from telegram.ext import Application
 
 from telegemini.metrics import Metrics
 from telegemini.tg.processor import InboxPump
-from telegemini.tg.translate import chat_key
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ class WebhookServer:
             return web.Response(status=400, text="malformed update")
         try:
             # Durable before the 200: Telegram forgets an update once we acknowledge it.
-            await self._pump.put_raw(data, chat_key(update))
+            await self._pump.put_raw(data, update)
         except Exception:
             log.exception("could not store update %s; Telegram will retry", data["update_id"])
             return web.Response(status=503, text="storage unavailable")

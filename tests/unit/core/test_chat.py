@@ -22,7 +22,7 @@ def store() -> MemoryStore:
 
 
 def service(model: FakeChatModel, store: MemoryStore, **config: object) -> ChatService:
-    return ChatService(model, store, ChatConfig(draft_interval=0, **config))  # type: ignore[arg-type]
+    return ChatService(model, store, ChatConfig(draft_interval=0, first_draft_after=0, **config))  # type: ignore[arg-type]
 
 
 async def test_answer_is_sent_after_typing_and_chains_the_next_turn(model, store):
@@ -107,6 +107,16 @@ def test_draft_throttle_shows_first_at_once_then_at_most_every_interval():
         now[0] = t
         shown.append(throttle.due())
     assert shown == [True, False, False, True, False, True]
+
+
+def test_a_quick_answer_gets_no_draft():
+    now = [10.0]
+    throttle = DraftThrottle(1.0, first_delay=0.15, clock=lambda: now[0])
+    shown = []
+    for t in (10.0, 10.1, 10.16, 10.5, 11.2):
+        now[0] = t
+        shown.append(throttle.due())
+    assert shown == [False, False, True, False, True]
 
 
 def test_long_drafts_show_the_tail():
