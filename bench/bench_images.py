@@ -12,6 +12,7 @@ import time
 
 from PIL import Image
 
+from bench.results import Figure, info
 from telegemini.media.images import PillowImageCodec, photo_jpeg
 
 
@@ -57,14 +58,24 @@ def peak_memory() -> tuple[float, float]:
     return int(out[0]) / 1024, int(out[1]) / 1024
 
 
-def main() -> None:
+def main() -> list[Figure]:
     seconds, png_size, jpeg_size = conversion_time()
-    print(
-        f"4K PNG ({png_size / 1e6:.1f} MB) -> Telegram photo JPEG ({jpeg_size / 1e6:.1f} MB): "
-        f"{seconds * 1000:.0f} ms of CPU in the media pool (off the event loop)"
-    )
     before, after = peak_memory()
-    print(
-        f"peak RSS converting 4 HD variants at once: {after:.0f} MB "
-        f"({after - before:+.0f} MB over the {before:.0f} MB with the 4 PNGs loaded)"
-    )
+    figures = [
+        info(
+            "4K PNG → Telegram photo JPEG",
+            seconds * 1000,
+            "ms",
+            f"{png_size / 1e6:.1f} MB PNG → {jpeg_size / 1e6:.1f} MB JPEG; CPU in the media pool, "
+            "off the event loop",
+        ),
+        info(
+            "peak RSS converting 4 HD variants at once",
+            after,
+            "MB",
+            f"{after - before:+.0f} MB over the {before:.0f} MB with the 4 PNGs loaded",
+        ),
+    ]
+    for figure in figures:
+        print(figure.line())
+    return figures

@@ -36,6 +36,10 @@ from telegemini.tg.processor import InboxUpdateProcessor
 from telegemini.tg.ratelimit import FloodHook, TelegramRateLimiter
 from telegemini.tg.render import TelegramChatOutput
 from telegemini.tg.translate import callback_to_incoming, to_incoming
+from telegemini.tg.transport import CompletingHTTPXRequest
+
+# PTB's own default: replies, actions and drafts of up to 256 chats in flight at once.
+BOT_API_CONNECTIONS = 256
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +89,7 @@ def build_application(settings: Settings, *, on_flood: FloodHook | None = None) 
         .token(settings.token())
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
+        .request(CompletingHTTPXRequest(connection_pool_size=BOT_API_CONNECTIONS))
         .rate_limiter(
             TelegramRateLimiter(overall_per_second=settings.telegram_global_rate, on_flood=on_flood)
         )

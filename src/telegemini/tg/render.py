@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 # A chat action shows for about 5 s or until the next message; refresh a little before.
 ACTION_REFRESH = 4.0
+# How long a reply waits for a chat action already on its way; a slower one is left to finish.
+ACTION_GRACE = 1.0
+_lingering: set[asyncio.Task[None]] = set()
 
 
 def _is_entity_error(error: BadRequest) -> bool:
@@ -80,23 +83,31 @@ class TelegramChatOutput:
 
     @contextlib.asynccontextmanager
     async def activity(self, kind: Activity) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._show(kind), name=f"chat-action-{self._chat.id}")
+        stop = asyncio.Event()
+        task = asyncio.create_task(self._show(kind, stop), name=f"chat-action-{self._chat.id}")
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Stopped between requests, not cancelled in one: the reply then follows the last
+            # chat action instead of racing it (an action landing after the reply would show
+            # "typing…" under the answer for five seconds).
+            stop.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), ACTION_GRACE)
+            except TimeoutError:
+                _lingering.add(task)  # it ends with its request; hold it until then
+                task.add_done_callback(_lingering.discard)
 
-    async def _show(self, kind: Activity) -> None:
-        while True:
+    async def _show(self, kind: Activity, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             try:
                 await self._bot.send_chat_action(
                     self._chat.id, kind.value, message_thread_id=self._thread_id
                 )
             except TelegramError as exc:
                 log.debug("chat action failed in %s: %s", self._chat.id, exc)
-            await asyncio.sleep(ACTION_REFRESH)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), ACTION_REFRESH)
 
     async def draft(self, text: str) -> None:
         if not self.can_stream:

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from telegram.error import RetryAfter
 
-from telegemini.tg.ratelimit import SlidingWindow, TelegramRateLimiter
+from telegemini.tg.ratelimit import TIMING_MARGIN, SlidingWindow, TelegramRateLimiter
 
 
 def test_sliding_window_books_distinct_slots():
@@ -105,4 +105,40 @@ async def test_per_chat_pacing_allows_a_burst_then_one_per_second(monkeypatch):
 
     for _ in range(5):
         await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 9}, None)
-    assert sent == [0.0, 0.0, 0.0, 3.0, 3.0]
+    assert sent == pytest.approx([0.0, 0.0, 0.0, 3.05, 3.05])
+
+
+async def test_a_message_held_by_its_chat_counts_overall_when_it_is_sent(monkeypatch):
+    clock = Clock()
+
+    async def fake_sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    limiter = TelegramRateLimiter(overall_per_second=3, clock=clock)
+    sent: list[float] = []
+
+    async def send(**_: object) -> bool:
+        sent.append(clock.now)
+        return True
+
+    # Chat 1 uses its burst, so its fourth message waits ~3 s for its chat slot; then chat 2
+    # writes three at that very moment. The overall limit must count the held message then.
+    for _ in range(4):
+        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None)
+    for _ in range(3):
+        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 2}, None)
+    for start in sent:
+        in_window = [t for t in sent if start <= t < start + 1.0 + TIMING_MARGIN]
+        assert len(in_window) <= 3, sent
+    assert sent[-1] == pytest.approx(3.05 + 1.05)  # the one left over waits a window
+
+
+def test_postponed_slots_keep_the_window_ordered():
+    window = SlidingWindow(limit=3, period=3.0)
+    first = window.reserve(0.0)
+    assert first == 0.0
+    window.reserve(0.5)
+    window.postpone(0.0, 1.0)  # the first event really happened at 1.0
+    window.reserve(1.0)
+    assert window.reserve(1.0) == pytest.approx(2.5)  # free at 0.5 + 3.0, when 0.5 leaves

@@ -1,0 +1,208 @@
+"""Concurrency: N = 200 chats each send M = 3 messages at once to a model that takes L = 1 s.
+One chat is sequential, so the ideal wall time is M × L; the ratio wall / ideal shows the bot's
+own overhead (overall send limit raised, polling and webhook). A third run at the default
+overall limit (30 messages/s, with the fake enforcing Telegram's flood limits) shows the limiter
+shaping the same load.
+
+Latency the bot adds, per message: reply − start − L, where start is when the message could
+begin at the earliest (its arrival at the fake, or the chat's previous reply if later: one chat's
+messages run in order) and reply is when its ``sendMessage`` reached the fake. It splits into
+"before the model" (start → the fake Gemini began the L-second wait) and "after the model" (the
+answer composed → ``sendMessage``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.harness import BotProcess, Fakes
+from bench.results import Figure, at_most, info, percentile
+from bench.rig import (
+    FAST,
+    AnswerClock,
+    Tally,
+    fresh_users,
+    parse_token,
+    stall_figure,
+    token,
+    warm_up,
+)
+from telegemini.sandbox.fake_telegram.limits import FLOOD_METHODS
+
+CHATS, MESSAGES, LATENCY = 200, 3, 1.0
+DEFAULT_LIMIT = 30.0
+RATIO_TARGET = 1.10
+
+
+@dataclass
+class Outcome:
+    started: float
+    injected: dict[tuple[int, int], float]
+    replies: dict[tuple[int, int], float]
+    answers: dict[tuple[int, int], float]
+    sends: list[float] = field(default_factory=list)  # every message-type call's time
+    too_many: int = 0  # 429s the fake answered
+    duplicates: int = 0
+    report: dict[str, Any] | None = None
+    delivered: float | None = None  # webhook: when the fake's last POST of the load ended
+
+    @property
+    def wall(self) -> float:
+        return max(self.replies.values()) - self.started
+
+    def overheads(self) -> tuple[list[float], list[float], list[float]]:
+        """Per message: added latency, its part before the model, its part after."""
+        total, before, after = [], [], []
+        for (chat, n), reply in self.replies.items():
+            start = max(self.injected[chat, n], self.replies.get((chat, n - 1), 0.0))
+            total.append(reply - start - LATENCY)
+            answer = self.answers.get((chat, n))
+            if answer is not None:
+                before.append(answer - LATENCY - start)
+                after.append(reply - answer)
+        return total, before, after
+
+
+async def burst(mode: str, env: dict[str, str], *, flood_control: bool) -> Outcome:
+    """N chats × M messages at once against a fresh bot; what came back, and when."""
+    fakes = Fakes()
+    fakes.telegram.flood_control = flood_control
+    await fakes.start()
+    tally = Tally(fakes.telegram)
+    clock = AnswerClock(fakes.gemini)
+    try:
+        async with BotProcess(fakes, mode=mode, env=env) as bot:
+            await warm_up(fakes.telegram, tally, fresh_users(1, "W")[0])
+            fakes.gemini.latency = LATENCY
+            before = tally.count("echo")
+            injected: dict[tuple[int, int], float] = {}
+            started = time.monotonic()
+            for user in fresh_users(CHATS):
+                for n in range(MESSAGES):
+                    injected[user.id, n] = time.monotonic()
+                    fakes.telegram.send_text(user, f"question {token(user.id, n)}")
+            expected = CHATS * MESSAGES
+            await tally.settle("echo", before + expected)  # the figures show any loss
+        outcome = Outcome(started, injected, {}, clock.at, report=bot.report)
+        posts = [a.at for a in fakes.telegram.webhook_attempts if a.at >= started]
+        outcome.delivered = max(posts) if posts else None
+        for call in tally.ok("echo"):
+            found = parse_token(str(call.params.get("text", "")))
+            if found in injected:
+                outcome.duplicates += found in outcome.replies
+                outcome.replies.setdefault(found, call.at)
+        outcome.sends = sorted(
+            c.at for m in FLOOD_METHODS for c in tally.calls[m] if c.ok and c.at >= started
+        )
+        outcome.too_many = sum(
+            1 for calls in tally.calls.values() for c in calls if c.status == 429
+        )
+        return outcome
+    finally:
+        tally.close()
+        await fakes.stop()
+
+
+def overhead_figures(mode: str, outcome: Outcome) -> list[Figure]:
+    ideal = MESSAGES * LATENCY
+    total, before, after = outcome.overheads()
+    ms = [x * 1000 for x in total]
+    split = (
+        f"p50 before the model {percentile(before, 50) * 1000:.0f} ms, "
+        f"after {percentile(after, 50) * 1000:.0f} ms"
+    )
+    return [
+        at_most(
+            f"{mode}: wall / ideal, N={CHATS} M={MESSAGES} L={LATENCY:g} s",
+            outcome.wall / ideal,
+            "",
+            RATIO_TARGET,
+            f"wall {outcome.wall:.2f} s, ideal {ideal:.0f} s; overall limit raised"
+            + _delivery(outcome)
+            + _lost(outcome),
+        ),
+        info(f"{mode}: latency the bot adds, p50", percentile(ms, 50), "ms", split),
+        info(f"{mode}: latency the bot adds, p99", percentile(ms, 99), "ms"),
+        stall_figure(f"concurrency, {mode}", outcome.report),
+    ]
+
+
+def _delivery(outcome: Outcome) -> str:
+    if outcome.delivered is None:
+        return ""
+    took = outcome.delivered - outcome.started
+    return f"; the fake POSTed the {len(outcome.injected)} updates, one at a time, in {took:.2f} s"
+
+
+def _lost(outcome: Outcome) -> str:
+    lost = CHATS * MESSAGES - len(outcome.replies)
+    return f"; {lost} replies LOST" if lost else ""
+
+
+def window_peak(times: list[float], width: float = 1.0) -> int:
+    """The most events in any ``width``-second window."""
+    peak, low = 0, 0
+    for high, at in enumerate(times):
+        while at - times[low] >= width:
+            low += 1
+        peak = max(peak, high - low + 1)
+    return peak
+
+
+def fixed_peak(times: list[float]) -> int:
+    """The most events in one second counted from the first event."""
+    if not times:
+        return 0
+    seconds: dict[int, int] = {}
+    for at in times:
+        second = int(at - times[0])
+        seconds[second] = seconds.get(second, 0) + 1
+    return max(seconds.values())
+
+
+def shaping_figures(outcome: Outcome) -> list[Figure]:
+    expected = CHATS * MESSAGES
+    floor = expected / DEFAULT_LIMIT
+    lost = expected - len(outcome.replies)
+    return [
+        at_most(
+            "default limit: most messages sent in any 1 s window",
+            window_peak(outcome.sends),
+            "messages",
+            DEFAULT_LIMIT,
+            f"{fixed_peak(outcome.sends)} in the busiest whole second from the first reply",
+        ),
+        at_most("default limit: 429 answers from the fake", outcome.too_many, "", 0),
+        at_most(
+            "default limit: replies lost",
+            lost,
+            "",
+            0,
+            f"{len(outcome.replies)} of {expected}, {outcome.duplicates} duplicates",
+        ),
+        at_most(
+            "default limit: wall / (messages ÷ limit)",
+            outcome.wall / floor,
+            "",
+            RATIO_TARGET,
+            f"wall {outcome.wall:.1f} s for {expected} messages at {DEFAULT_LIMIT:g}/s "
+            f"= {floor:.0f} s",
+        ),
+        stall_figure("concurrency, default limit", outcome.report),
+    ]
+
+
+async def main() -> list[Figure]:
+    figures: list[Figure] = []
+    for mode in ("polling", "webhook"):
+        outcome = await burst(mode, FAST, flood_control=False)
+        figures += overhead_figures(mode, outcome)
+        for figure in figures[-4:]:
+            print(figure.line())
+    outcome = await burst("polling", {}, flood_control=True)
+    shaped = shaping_figures(outcome)
+    for figure in shaped:
+        print(figure.line())
+    return figures + shaped
