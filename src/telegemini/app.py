@@ -34,7 +34,8 @@ from telegemini.settings import Settings
 from telegemini.storage.inbox import SqlInbox
 from telegemini.storage.sql import UPDATE_ID_RETENTION, SqlStore
 from telegemini.tg.application import ALLOWED_UPDATES, add_handlers, build_application
-from telegemini.tg.processor import InboxPump, InboxUpdateProcessor
+from telegemini.tg.feedback import EarlyTyping
+from telegemini.tg.processor import ArrivalQueue, InboxPump, InboxUpdateProcessor
 from telegemini.tg.webhook import WebhookServer, derived_secret
 from telegemini.wiring import build_assistant
 
@@ -92,7 +93,16 @@ class Telegemini:
             images=MeteredImages(images, metrics, settings.image_model) if images else None,
             observer=metrics,
         )
-        add_handlers(self.application, self.assistant, self.locks)
+        early = EarlyTyping(
+            self.application.bot,
+            admins=settings.admin_user_ids,
+            allowed_users=settings.allowed_user_ids,
+            allowed_chats=settings.allowed_chat_ids,
+        )
+        self.pump.early = early
+        if isinstance(self.application.update_queue, ArrivalQueue):
+            self.application.update_queue.on_arrival = self.pump.acknowledge
+        add_handlers(self.application, self.assistant, self.locks, early)
         self.webhook: WebhookServer | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self.loop_watch = LoopWatch(self.metrics)

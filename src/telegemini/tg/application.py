@@ -32,7 +32,8 @@ from telegemini.core.models import IncomingMessage
 from telegemini.core.ports import ChatLocks
 from telegemini.settings import Settings
 from telegemini.tg.albums import AlbumCollector
-from telegemini.tg.processor import InboxUpdateProcessor
+from telegemini.tg.feedback import EarlyTyping
+from telegemini.tg.processor import ArrivalQueue, InboxUpdateProcessor
 from telegemini.tg.ratelimit import FloodHook, TelegramRateLimiter
 from telegemini.tg.render import TelegramChatOutput
 from telegemini.tg.translate import callback_to_incoming, to_incoming
@@ -94,6 +95,7 @@ def build_application(settings: Settings, *, on_flood: FloodHook | None = None) 
             TelegramRateLimiter(overall_per_second=settings.telegram_global_rate, on_flood=on_flood)
         )
         .concurrent_updates(InboxUpdateProcessor())
+        .update_queue(ArrivalQueue())
         .post_init(command_menus(settings.admin_user_ids))
     )
     if settings.mode == "webhook":
@@ -105,6 +107,7 @@ def add_handlers(
     application: Application,  # type: ignore[type-arg]
     assistant: Assistant,
     locks: ChatLocks,
+    early: EarlyTyping | None = None,
 ) -> None:
     """One thin handler per update kind: translate, call the core, let the output render."""
     bot = application.bot
@@ -116,6 +119,7 @@ def add_handlers(
             thread_id=incoming.thread_id,
             reply_to_message_id=incoming.message_id,
             draft_id=incoming.message_id,
+            early=early,
         )
         await assistant.handle(incoming, out)
 

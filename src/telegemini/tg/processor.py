@@ -19,7 +19,7 @@ import os
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from telegram import Update
@@ -28,6 +28,7 @@ from telegram.ext import Application, BaseUpdateProcessor
 from telegemini.core.models import ChatKey
 from telegemini.metrics import Metrics
 from telegemini.observability import update_context
+from telegemini.tg.feedback import EarlyTyping
 from telegemini.tg.translate import chat_key
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class InboxPump:
         self._idle_poll = idle_poll
         self.worker = worker_name()
         self.metrics: Metrics | None = None
+        self.early: EarlyTyping | None = None
         # Updates handed to PTB and not finished, by id. The object itself is kept: a copy of
         # the same update redelivered by Telegram meanwhile is a different object, not ours.
         self._claimed: dict[int, Update | None] = {}
@@ -100,6 +102,11 @@ class InboxPump:
         """New work may be waiting (a put, a finished update unblocking its conversation)."""
         self._wakeup.set()
 
+    def acknowledge(self, update: object) -> None:
+        """A sign of life in a fresh update's chat, before anything else happens to it."""
+        if self.early is not None and isinstance(update, Update) and not self.owns(update):
+            self.early.acknowledge(update)
+
     async def put(self, update: Update) -> bool:
         """Store an update arriving from long polling; False for a redelivery."""
         payload = json.dumps(update.to_dict(), separators=(",", ":"))
@@ -107,6 +114,7 @@ class InboxPump:
 
     async def put_raw(self, data: dict[str, Any], update: Update) -> bool:
         """Store an update as Telegram sent it (the webhook path)."""
+        self.acknowledge(update)
         payload = json.dumps(data, separators=(",", ":"))
         return await self._store(update, chat_key(update), payload, "webhook")
 
@@ -192,6 +200,20 @@ class InboxPump:
             await asyncio.sleep(self._lease / 3)
             with contextlib.suppress(Exception):
                 await self._inbox.extend(self.in_flight, self.worker, lease=self._lease)
+
+
+class ArrivalQueue(asyncio.Queue[object]):
+    """PTB's update queue, telling ``on_arrival`` of each update as long polling delivers it:
+    a whole batch is acknowledged before the first of its updates is stored or handled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_arrival: Callable[[object], None] | None = None
+
+    def put_nowait(self, item: object) -> None:
+        if self.on_arrival is not None:
+            self.on_arrival(item)
+        super().put_nowait(item)
 
 
 class InboxUpdateProcessor(BaseUpdateProcessor):

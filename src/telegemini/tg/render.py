@@ -19,6 +19,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 
 from telegemini.core.models import Activity, Button, ChatRef, OutgoingPhoto, Reply, VoiceNote
+from telegemini.tg.feedback import EarlyTyping
 from telegemini.tg.formatting import Chunk, Entity, render_markdown, render_plain
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,10 @@ class TelegramChatOutput:
         reply_to_message_id: int | None = None,
         draft_id: int = 1,
         callback_query_id: str | None = None,
+        early: EarlyTyping | None = None,
     ) -> None:
         self._bot = bot
+        self._early = early
         self._chat = chat
         self._thread_id = thread_id
         # In groups, answers quote the message they answer so the thread stays readable.
@@ -92,13 +95,23 @@ class TelegramChatOutput:
             # chat action instead of racing it (an action landing after the reply would show
             # "typing…" under the answer for five seconds).
             stop.set()
+            await self._early_settled()
             try:
                 await asyncio.wait_for(asyncio.shield(task), ACTION_GRACE)
             except TimeoutError:
                 _lingering.add(task)  # it ends with its request; hold it until then
                 task.add_done_callback(_lingering.discard)
 
+    async def _early_settled(self) -> None:
+        if self._early is not None:
+            await self._early.settled(self._chat.id, ACTION_GRACE)
+
     async def _show(self, kind: Activity, stop: asyncio.Event) -> None:
+        shown = None if self._early is None else self._early.shown_for(self._chat.id)
+        if kind is Activity.TYPING and shown is not None and shown < ACTION_REFRESH:
+            # Already "typing…" since the message came in: carry on from there.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), ACTION_REFRESH - shown)
         while not stop.is_set():
             try:
                 await self._bot.send_chat_action(
@@ -121,6 +134,7 @@ class TelegramChatOutput:
             log.debug("draft failed in %s: %s", self._chat.id, exc)
 
     async def send(self, reply: Reply) -> None:
+        await self._early_settled()
         chunks = render_markdown(reply.text) if reply.markdown else render_plain(reply.text)
         keyboard = _keyboard(reply)
         for index, chunk in enumerate(chunks):
@@ -157,6 +171,7 @@ class TelegramChatOutput:
         self.sent_message_ids.append(message.message_id)
 
     async def send_voice(self, note: VoiceNote) -> None:
+        await self._early_settled()
         message = await self._bot.send_voice(
             self._chat.id,
             voice=InputFile(note.data, filename="reply.ogg"),
@@ -189,6 +204,7 @@ class TelegramChatOutput:
             log.debug("callback answer refused: %s", exc)  # too old: the edit already shows it
 
     async def send_status(self, text: str) -> int:
+        await self._early_settled()
         message = await self._bot.send_message(
             self._chat.id,
             text,
@@ -204,6 +220,7 @@ class TelegramChatOutput:
             log.debug("could not delete message %s: %s", message_id, exc)
 
     async def send_photo(self, photo: OutgoingPhoto) -> str:
+        await self._early_settled()
         message = await self._bot.send_photo(
             self._chat.id,
             _media(photo, "image.jpg"),
@@ -216,6 +233,7 @@ class TelegramChatOutput:
         return message.photo[-1].file_id if message.photo else photo.file_id or ""
 
     async def send_document(self, data: bytes, *, filename: str, caption: str = "") -> None:
+        await self._early_settled()
         message = await self._bot.send_document(
             self._chat.id,
             InputFile(data, filename=filename),
@@ -225,6 +243,7 @@ class TelegramChatOutput:
         self.sent_message_ids.append(message.message_id)
 
     async def send_album(self, photos: list[OutgoingPhoto]) -> list[str]:
+        await self._early_settled()
         media = [
             InputMediaPhoto(_media(p, f"image-{i}.jpg", attach=True), caption=p.caption or None)
             for i, p in enumerate(photos, start=1)

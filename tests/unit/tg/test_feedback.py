@@ -1,0 +1,92 @@
+"""Early "typing…": sent the moment a message that will be answered arrives, and continued, not
+repeated, by the handler's own chat action."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+from telegram import Bot, Update
+
+from telegemini.core.models import Activity, ChatRef, ChatType
+from telegemini.tg.feedback import EarlyTyping
+from telegemini.tg.render import TelegramChatOutput
+
+
+class ActionBot:
+    def __init__(self) -> None:
+        self.actions: list[tuple[int, str]] = []
+        self.release = asyncio.Event()
+        self.release.set()
+
+    async def send_chat_action(self, chat_id: int, action: str, **_: Any) -> bool:
+        self.actions.append((chat_id, action))
+        await self.release.wait()
+        return True
+
+
+def message(chat_id: int, *, text: str | None = "hello", chat_type: str = "private") -> Update:
+    body: dict[str, Any] = {
+        "message_id": 1,
+        "date": 0,
+        "chat": {"id": chat_id, "type": chat_type, "title": "g"},
+        "from": {"id": abs(chat_id), "is_bot": False, "first_name": "A"},
+    }
+    if text is not None:
+        body["text"] = text
+    else:
+        body["voice"] = {"file_id": "v", "file_unique_id": "v", "duration": 2}
+    return Update.de_json({"update_id": 1, "message": body}, None)
+
+
+async def test_messages_that_will_be_answered_get_typing_at_once():
+    bot = ActionBot()
+    early = EarlyTyping(cast(Bot, bot))
+
+    early.acknowledge(message(1))
+    early.acknowledge(message(2, text=None))  # a voice note
+    early.acknowledge(message(3, text="/start"))  # commands answer at once
+    early.acknowledge(message(-4, chat_type="group"))  # groups: only when addressed
+    await asyncio.sleep(0)
+
+    assert bot.actions == [(1, "typing"), (2, "typing")]
+    assert early.shown_for(1) is not None
+    assert early.shown_for(3) is None
+
+
+async def test_with_an_access_list_only_people_on_it_get_early_typing():
+    bot = ActionBot()
+    early = EarlyTyping(cast(Bot, bot), admins=[9], allowed_users=[1])
+
+    for chat_id in (1, 2, 9):
+        early.acknowledge(message(chat_id))
+    await asyncio.sleep(0)
+
+    assert bot.actions == [(1, "typing"), (9, "typing")]
+
+
+async def test_the_handler_continues_the_early_typing_instead_of_repeating_it():
+    bot = ActionBot()
+    early = EarlyTyping(cast(Bot, bot))
+    out = TelegramChatOutput(cast(Bot, bot), ChatRef(id=1, type=ChatType.PRIVATE), early=early)
+
+    early.acknowledge(message(1))
+    async with out.activity(Activity.TYPING):
+        await asyncio.sleep(0.01)
+
+    assert bot.actions == [(1, "typing")]
+
+
+async def test_a_reply_waits_for_the_early_typing_in_flight():
+    bot = ActionBot()
+    bot.release.clear()
+    early = EarlyTyping(cast(Bot, bot))
+    out = TelegramChatOutput(cast(Bot, bot), ChatRef(id=1, type=ChatType.PRIVATE), early=early)
+    early.acknowledge(message(1))
+    await asyncio.sleep(0)
+
+    leaving = asyncio.create_task(out._early_settled())
+    await asyncio.sleep(0.01)
+    assert not leaving.done()
+    bot.release.set()
+    await asyncio.wait_for(leaving, 1)
