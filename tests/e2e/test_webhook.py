@@ -58,6 +58,24 @@ async def test_malformed_bodies_get_400_and_huge_ones_413(webhook_bot):
     assert await _post(webhook_bot, b"[" + b"1," * 600_000 + b"1]", headers) == 413
 
 
+async def test_a_huge_body_without_a_declared_length_is_cut_off_at_the_limit(webhook_bot):
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": "e2e-secret_Token",
+    }
+
+    async def chunks():  # chunked transfer encoding: no Content-Length to refuse up front
+        for _ in range(40):
+            yield b" " * 64 * 1024
+
+    url = f"http://127.0.0.1:{webhook_bot.webhook.port}/webhook"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=chunks(), headers=headers) as response,
+    ):
+        assert response.status == 413
+
+
 async def test_registration_and_health(webhook_bot, telegram):
     [call] = telegram.calls_of("setWebhook")
     assert call.params["url"] == f"http://127.0.0.1:{webhook_bot.webhook.port}/webhook"

@@ -1,19 +1,27 @@
-"""The webhook server: ``POST /webhook`` stores each update in the durable inbox before answering
-200; ``GET /healthz`` answers 200.
+"""The webhook server, one ASGI app (Starlette, served by uvicorn in the bot's event loop):
+``POST /webhook`` stores each update in the durable inbox before answering 200; ``GET /healthz``
+(alive), ``GET /readyz`` (database and Redis answer) and ``GET /metrics`` (Prometheus).
 
 Requests must carry the secret token (compared in constant time) or get 403; a body that is not
-a JSON update gets 400; a body over the size limit gets 413. None of those reach a handler.
+a JSON update gets 400; a body over the size limit gets 413, read no further. None of those
+reach a handler.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
-from aiohttp import web
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
@@ -29,6 +37,32 @@ MAX_BODY = 1024 * 1024  # Telegram updates are small; anything bigger is not fro
 def derived_secret(token: str) -> str:
     """A stable secret when the operator set none: every instance derives the same one."""
     return hashlib.sha256(f"telegemini-webhook:{token}".encode()).hexdigest()[:48]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The request body, or ``BodyTooLarge`` as soon as it exceeds ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _InLoopServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # SIGTERM belongs to the bot, which stops this server first, then drains its work.
+        yield
 
 
 class WebhookServer:
@@ -48,71 +82,91 @@ class WebhookServer:
         self._host = host
         self._port = port
         self._path = path
-        self._runner: web.AppRunner | None = None
+        self._server: uvicorn.Server | None = None
+        self._serving: asyncio.Task[None] | None = None
         self.port: int | None = None
         self.metrics: Metrics | None = None
         self.readiness: Callable[[], Awaitable[dict[str, str]]] | None = None
 
-    def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
-        app.router.add_post(self._path, self._receive)
-        app.router.add_get("/healthz", self._healthz)
-        app.router.add_get("/readyz", self._readyz)
-        app.router.add_get("/metrics", self._metrics)
-        return app
+    def make_app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route(self._path, self._receive, methods=["POST"]),
+                Route("/healthz", self._healthz, methods=["GET"]),
+                Route("/readyz", self._readyz, methods=["GET"]),
+                Route("/metrics", self._metrics, methods=["GET"]),
+            ]
+        )
 
     async def start(self) -> int:
-        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        server = site._server  # aiohttp exposes the bound port only through the server
-        sockets = getattr(server, "sockets", None) or []
+        config = uvicorn.Config(
+            self.make_app(),
+            host=self._host,
+            port=self._port,
+            lifespan="off",
+            access_log=False,
+            log_config=None,  # our logging (JSON, redaction) stays in charge
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+        server = self._server = _InLoopServer(config)
+        self._serving = asyncio.create_task(server.serve(), name="webhook-server")
+        while not server.started:
+            if self._serving.done():
+                await self._serving  # the bind failed: raise its error
+                raise RuntimeError("the webhook server stopped before it started")
+            await asyncio.sleep(0.01)
+        sockets = [s for srv in server.servers for s in (srv.sockets or [])]
         self.port = sockets[0].getsockname()[1] if sockets else self._port
         log.info("webhook server listening on %s:%s%s", self._host, self.port, self._path)
         return self.port
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        """Stop accepting; requests being stored finish first (uvicorn's graceful shutdown)."""
+        if self._server is not None and self._serving is not None:
+            self._server.should_exit = True
+            await self._serving
+        self._server = self._serving = None
 
-    async def _healthz(self, _request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+    async def _healthz(self, _request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
 
-    async def _readyz(self, _request: web.Request) -> web.Response:
+    async def _readyz(self, _request: Request) -> Response:
         """200 when the database (and Redis, if configured) answer; 503 with what is down."""
         checks = await self.readiness() if self.readiness is not None else {}
         ready = all(value in ("ok", "not configured") for value in checks.values())
-        return web.json_response(
-            {"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", **checks},
+            status_code=200 if ready else 503,
         )
 
-    async def _metrics(self, _request: web.Request) -> web.Response:
+    async def _metrics(self, _request: Request) -> Response:
         if self.metrics is None:
-            return web.Response(status=404)
+            return PlainTextResponse("metrics are off", status_code=404)
         body = await self.metrics.render()
-        return web.Response(body=body, content_type="text/plain", charset="utf-8")
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    async def _receive(self, request: web.Request) -> web.Response:
+    async def _receive(self, request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             log.warning("webhook request refused: missing or wrong secret token")
-            return web.Response(status=403, text="forbidden")
+            return PlainTextResponse("forbidden", status_code=403)
         try:
-            data = json.loads(await request.read())
+            data = json.loads(await read_capped(request, MAX_BODY))
+        except BodyTooLarge:
+            return PlainTextResponse("body too large", status_code=413)
         except (ValueError, UnicodeDecodeError):
-            return web.Response(status=400, text="body is not JSON")
+            return PlainTextResponse("body is not JSON", status_code=400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            return web.Response(status=400, text="body is not a Telegram update")
+            return PlainTextResponse("body is not a Telegram update", status_code=400)
         try:
             update = Update.de_json(data, self._application.bot)
         except (KeyError, TypeError, ValueError):
-            return web.Response(status=400, text="malformed update")
+            return PlainTextResponse("malformed update", status_code=400)
         try:
             # Durable before the 200: Telegram forgets an update once we acknowledge it.
             await self._pump.put_raw(data, update)
         except Exception:
             log.exception("could not store update %s; Telegram will retry", data["update_id"])
-            return web.Response(status=503, text="storage unavailable")
-        return web.Response(text="ok")
+            return PlainTextResponse("storage unavailable", status_code=503)
+        return PlainTextResponse("ok")
