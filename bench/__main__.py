@@ -15,7 +15,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench.results import RESULTS_MD, Figure, Section, save
+from bench.results import RESULTS_MD, Figure, Section, save, speed_probe_ms
 
 
 def modules(names: list[str]) -> list[str]:
@@ -32,6 +32,7 @@ def modules(names: list[str]) -> list[str]:
 
 def run_one(name: str) -> Section:
     """Import and run one module; its figures, or what went wrong."""
+    speed = speed_probe_ms()
     started = time.monotonic()
     figures: list[Figure] = []
     error = None
@@ -45,7 +46,8 @@ def run_one(name: str) -> Section:
     except Exception as exc:  # one broken benchmark must not hide the others' figures
         traceback.print_exc()
         error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-    return Section(name, figures, seconds=time.monotonic() - started, error=error, about=about)
+    seconds = time.monotonic() - started
+    return Section(name, figures, seconds=seconds, error=error, about=about, speed_ms=speed)
 
 
 def main(argv: list[str]) -> int:

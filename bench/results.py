@@ -13,6 +13,7 @@ import math
 import os
 import platform
 import subprocess
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 RESULTS_MD = HERE / "RESULTS.md"
 RESULTS_JSON = HERE / "results.json"
+ANALYSIS_MD = HERE / "ANALYSIS.md"  # written by hand: what stands between a figure and its target
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,19 @@ def _git(*args: str) -> str:
     ).stdout.strip()
 
 
+def speed_probe_ms(steps: int = 2_000_000) -> float:
+    """Milliseconds for a fixed pure-Python loop, best of three: this machine's speed at the
+    time (it varied by 40% between runs here), to compare runs made at different times."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for step in range(steps):
+            total += step
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 @dataclass
 class Section:
     """One module's figures from one run."""
@@ -128,6 +143,7 @@ class Section:
     seconds: float = 0.0
     error: str | None = None
     about: str = ""
+    speed_ms: float = 0.0  # ``speed_probe_ms`` just before the module ran
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -177,6 +193,8 @@ def render(sections: Sequence[Section]) -> str:
         f"- machine: {', '.join(map(str, cpus))} CPU(s) (`os.cpu_count()`), {platform.system()} "
         f"{platform.machine()}",
         f"- targets met: {met} of {len(judged)}",
+        "- speed probe: a fixed 2M-step Python loop timed before each module (lower is faster); "
+        "this virtual machine's speed drifts between runs, so compare figures within one run",
         "",
     ]
     if judged:
@@ -196,6 +214,8 @@ def render(sections: Sequence[Section]) -> str:
         lines.append("")
     for section in sections:
         lines += _section(section)
+    if ANALYSIS_MD.exists():
+        lines += ["", ANALYSIS_MD.read_text().strip(), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -203,6 +223,7 @@ def _section(section: Section) -> list[str]:
     head = (
         f"commit `{section.commit}`, {section.date}, {section.cpus} CPUs, "
         f"Python {section.python}, {section.seconds:.0f} s"
+        + (f", speed probe {section.speed_ms:.0f} ms" if section.speed_ms else "")
     )
     lines = [f"## {section.module}", ""]
     if section.about:
