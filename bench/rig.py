@@ -12,20 +12,15 @@ import logging
 import random
 import re
 import time
-import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
-
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.results import Figure, at_most, info
 from telegemini.sandbox.fake_gemini import FakeGeminiServer, RequestContext, ScriptedReply
 from telegemini.sandbox.fake_telegram import FakeEvent, FakeTelegramServer, FakeUser, RecordedCall
+from tests.helpers.databases import postgres_database
 
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FAST = {"TELEGRAM_GLOBAL_RATE": "100000"}  # the overall send limit out of the way
 STALL_TARGET_MS = 20.0
@@ -190,21 +185,8 @@ def private_update(user: FakeUser, text_: str, update_id: int) -> dict[str, Any]
     }
 
 
-@asynccontextmanager
-async def fresh_postgres() -> AsyncIterator[str]:
-    """A new empty database on the local PostgreSQL, dropped afterwards; its URL."""
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        try:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        finally:
-            await admin.dispose()
+# A new empty database on the local PostgreSQL, dropped afterwards (the tests' own helper).
+fresh_postgres = postgres_database
 
 
 def stall_figure(run: str, report: dict[str, Any] | None) -> Figure:

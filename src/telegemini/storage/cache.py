@@ -39,10 +39,14 @@ class TtlCache(Generic[K, V]):
         return value
 
     def put(self, key: K, value: V) -> None:
-        self._items[key] = (self._clock() + self._ttl, value)
+        now = self._clock()
+        self._items[key] = (now + self._ttl, value)
         self._items.move_to_end(key)
-        while len(self._items) > self._maxsize:
-            self._items.popitem(last=False)
+        # The least recently used end holds the stale entries: drop them as we go, so the cache
+        # holds what was used within its TTL, not ``maxsize`` entries of old news.
+        items = self._items
+        while len(items) > self._maxsize or next(iter(items.values()))[0] < now:
+            items.popitem(last=False)
 
     def drop(self, key: K) -> None:
         self._items.pop(key, None)

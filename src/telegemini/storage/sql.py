@@ -117,9 +117,7 @@ class SqlStore:
         self._prefs: TtlCache[tuple[int, int], Preferences] = TtlCache(
             maxsize=10_000, ttl=cache_ttl
         )
-        self._counted: TtlCache[tuple[str, int, str], bool] = TtlCache(
-            maxsize=20_000, ttl=24 * 3600
-        )
+        self._counted: TtlCache[tuple[str, int, str], bool] = TtlCache(maxsize=5_000, ttl=24 * 3600)
 
     @classmethod
     async def open(

@@ -18,6 +18,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from telegram import Bot, Update
 from telegram.constants import ChatAction, ChatType
@@ -25,7 +26,24 @@ from telegram.error import TelegramError
 
 log = logging.getLogger(__name__)
 
-KEPT = 4096  # chats remembered; older entries only cost a second "typing…" request
+KEPT = 4096  # chats remembered at most; a forgotten one only costs a second "typing…" request
+REMEMBERED = 10.0  # seconds: a "typing…" shows for about 5
+AGAIN_AFTER = 3.0  # seconds before the same chat is shown "typing…" again from here
+# Requests in flight at once: a getUpdates batch of 100 would otherwise start 100 requests in
+# one turn of the event loop and hold everything else up for it (measured: 0.8 s).
+IN_FLIGHT = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    age: float  # seconds since it was sent
+    request: asyncio.Task[None]
+
+    async def settled(self, grace: float) -> None:
+        """Until the request has been answered (a reply must not overtake it), or ``grace``."""
+        if not self.request.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.request), grace)
 
 
 class EarlyTyping:
@@ -41,30 +59,29 @@ class EarlyTyping:
         self._restricted = bool(allowed_users or allowed_chats)
         self._welcome = {*admins, *allowed_users, *allowed_chats}
         self._sent: OrderedDict[int, tuple[float, asyncio.Task[None]]] = OrderedDict()
+        self._gate = asyncio.Semaphore(IN_FLIGHT)
 
     def acknowledge(self, update: Update) -> None:
         """Start "typing…" in the update's chat if it is a message the bot will answer."""
         chat_id = self._answerable_chat(update)
         if chat_id is None:
             return
+        now = time.monotonic()
+        sent = self._sent
+        last = sent.get(chat_id)
+        if last is not None and now - last[0] < AGAIN_AFTER:
+            return  # several messages at once: one "typing…" shows for all of them
         task = asyncio.create_task(self._send(chat_id), name=f"early-typing-{chat_id}")
-        self._sent[chat_id] = (time.monotonic(), task)
-        self._sent.move_to_end(chat_id)
-        while len(self._sent) > KEPT:
-            self._sent.popitem(last=False)
+        sent[chat_id] = (now, task)
+        sent.move_to_end(chat_id)  # oldest first, so the stale ones are at the front
+        while len(sent) > KEPT or next(iter(sent.values()))[0] < now - REMEMBERED:
+            sent.popitem(last=False)
 
-    def shown_for(self, chat_id: int) -> float | None:
-        """Seconds since this chat was last shown "typing…" from here, if it was."""
-        entry = self._sent.get(chat_id)
-        return None if entry is None else time.monotonic() - entry[0]
-
-    async def settled(self, chat_id: int, grace: float) -> None:
-        """Until the chat's early "typing…" has been answered (a reply must not overtake it)."""
-        entry = self._sent.get(chat_id)
-        if entry is None or entry[1].done():
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(entry[1]), grace)
+    def take(self, chat_id: int) -> Shown | None:
+        """The chat's early "typing…", for the handler answering it to carry on from (once:
+        after that answer, the next message's handler starts afresh)."""
+        entry = self._sent.pop(chat_id, None)
+        return None if entry is None else Shown(time.monotonic() - entry[0], entry[1])
 
     def _answerable_chat(self, update: Update) -> int | None:
         message = update.message
@@ -85,6 +102,7 @@ class EarlyTyping:
 
     async def _send(self, chat_id: int) -> None:
         try:
-            await self._bot.send_chat_action(chat_id, ChatAction.TYPING)
+            async with self._gate:
+                await self._bot.send_chat_action(chat_id, ChatAction.TYPING)
         except TelegramError as exc:
             log.debug("early chat action failed in %s: %s", chat_id, exc)

@@ -39,6 +39,7 @@ JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 FloodHook = Callable[[str, object, float], Awaitable[None]]  # (endpoint, chat id, seconds)
 _COSMETIC = frozenset({"sendChatAction", "sendMessageDraft", "setMessageReaction"})
 _GLOBAL = "*"
+SWEEP_AT = 1024  # chats with a window before idle ones are swept
 TIMING_MARGIN = 0.05  # seconds added to every window, for jitter between our clock and theirs
 
 
@@ -107,6 +108,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._chat_limit = (chat_burst, chat_burst / chat_per_second + TIMING_MARGIN)
         self._group_limit = (group_per_minute, 60.0 + TIMING_MARGIN)
         self._chats: dict[object, SlidingWindow] = {}
+        self._sweep_at = SWEEP_AT
         self._paused_until: dict[object, float] = {}
         self._max_retries = max_retries
         self._max_retry_after = max_retry_after
@@ -123,9 +125,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     def _window(self, chat_id: object) -> SlidingWindow:
         window = self._chats.get(chat_id)
         if window is None:
-            if len(self._chats) > 10_000:
+            if len(self._chats) >= self._sweep_at:
+                # Idle windows carry no budget; the sweep's cost is spread over new chats.
                 now = self._clock()
                 self._chats = {k: w for k, w in self._chats.items() if not w.idle(now)}
+                self._sweep_at = max(SWEEP_AT, 2 * len(self._chats))
             is_group = isinstance(chat_id, str) or (isinstance(chat_id, int) and chat_id < 0)
             limit, period = self._group_limit if is_group else self._chat_limit
             window = self._chats[chat_id] = SlidingWindow(limit, period)

@@ -19,7 +19,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 
 from telegemini.core.models import Activity, Button, ChatRef, OutgoingPhoto, Reply, VoiceNote
-from telegemini.tg.feedback import EarlyTyping
+from telegemini.tg.feedback import EarlyTyping, Shown
 from telegemini.tg.formatting import Chunk, Entity, render_markdown, render_plain
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ class TelegramChatOutput:
     ) -> None:
         self._bot = bot
         self._early = early
+        self._shown: Shown | None = None
         self._chat = chat
         self._thread_id = thread_id
         # In groups, answers quote the message they answer so the thread stays readable.
@@ -102,16 +103,24 @@ class TelegramChatOutput:
                 _lingering.add(task)  # it ends with its request; hold it until then
                 task.add_done_callback(_lingering.discard)
 
-    async def _early_settled(self) -> None:
+    def _early_shown(self) -> Shown | None:
+        """The "typing…" shown when the message came in, taken on first use."""
         if self._early is not None:
-            await self._early.settled(self._chat.id, ACTION_GRACE)
+            self._shown = self._early.take(self._chat.id)
+            self._early = None
+        return self._shown
+
+    async def _early_settled(self) -> None:
+        shown = self._early_shown()
+        if shown is not None:
+            await shown.settled(ACTION_GRACE)
 
     async def _show(self, kind: Activity, stop: asyncio.Event) -> None:
-        shown = None if self._early is None else self._early.shown_for(self._chat.id)
-        if kind is Activity.TYPING and shown is not None and shown < ACTION_REFRESH:
+        shown = self._early_shown()
+        if kind is Activity.TYPING and shown is not None and shown.age < ACTION_REFRESH:
             # Already "typing…" since the message came in: carry on from there.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), ACTION_REFRESH - shown)
+                await asyncio.wait_for(stop.wait(), ACTION_REFRESH - shown.age)
         while not stop.is_set():
             try:
                 await self._bot.send_chat_action(

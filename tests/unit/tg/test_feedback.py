@@ -50,8 +50,19 @@ async def test_messages_that_will_be_answered_get_typing_at_once():
     await asyncio.sleep(0)
 
     assert bot.actions == [(1, "typing"), (2, "typing")]
-    assert early.shown_for(1) is not None
-    assert early.shown_for(3) is None
+    assert early.take(1) is not None
+    assert early.take(3) is None
+
+
+async def test_several_messages_at_once_share_one_early_typing():
+    bot = ActionBot()
+    early = EarlyTyping(cast(Bot, bot))
+
+    for _ in range(3):
+        early.acknowledge(message(1))
+    await asyncio.sleep(0)
+
+    assert bot.actions == [(1, "typing")]
 
 
 async def test_with_an_access_list_only_people_on_it_get_early_typing():
@@ -75,6 +86,21 @@ async def test_the_handler_continues_the_early_typing_instead_of_repeating_it():
         await asyncio.sleep(0.01)
 
     assert bot.actions == [(1, "typing")]
+
+
+async def test_the_next_message_in_the_chat_gets_typing_of_its_own():
+    bot = ActionBot()
+    early = EarlyTyping(cast(Bot, bot))
+    chat = ChatRef(id=1, type=ChatType.PRIVATE)
+    early.acknowledge(message(1))
+    early.acknowledge(message(1))  # the second message came with the first
+
+    for _ in range(2):  # each answered in turn; the first answer cleared the "typing…"
+        out = TelegramChatOutput(cast(Bot, bot), chat, early=early)
+        async with out.activity(Activity.TYPING):
+            await asyncio.sleep(0.01)
+
+    assert bot.actions == [(1, "typing"), (1, "typing")]
 
 
 async def test_a_reply_waits_for_the_early_typing_in_flight():
