@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 8.0  # seconds for in-flight work after SIGTERM (Cloud Run allows 10)
 _HOUSEKEEPING_EVERY = 3600.0
+DEPENDENCY_CHECK_EVERY = 15.0  # seconds between checks of the database and Redis
 
 
 class Telegemini:
@@ -105,6 +106,9 @@ class Telegemini:
         add_handlers(self.application, self.assistant, self.locks, early)
         self.webhook: WebhookServer | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self._dependencies: asyncio.Task[None] | None = None
+        self.dependency_check_every = DEPENDENCY_CHECK_EVERY
+        self._down: set[str] = set()  # dependencies found unreachable and not back yet
         self.loop_watch = LoopWatch(self.metrics)
         self._watching: asyncio.Task[None] | None = None
 
@@ -189,6 +193,7 @@ class Telegemini:
             assert app.updater is not None
             await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         self._housekeeping = asyncio.create_task(self._housekeep(), name="housekeeping")
+        self._dependencies = asyncio.create_task(self._watch_dependencies(), name="dependencies")
         self._watching = asyncio.create_task(self.loop_watch.run(), name="loop-watch")
         # Everything loaded so far lives as long as the process. Moving it out of the garbage
         # collector's reach spares every later full collection a walk over the whole heap,
@@ -221,12 +226,13 @@ class Telegemini:
     async def stop(self) -> None:
         """Stop taking updates, let in-flight work finish within the grace period, close."""
         app = self.application
-        if self._housekeeping is not None:
-            # Awaited, not just cancelled: a query cut off while the pool closes can hang.
-            self._housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
-            self._housekeeping = None
+        for task in (self._housekeeping, self._dependencies):
+            if task is not None:
+                # Awaited, not just cancelled: a query cut off while the pool closes can hang.
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._housekeeping = self._dependencies = None
         if self.webhook is not None:
             await self.webhook.stop()
         if app.updater is not None and app.updater.running:
@@ -266,6 +272,34 @@ class Telegemini:
         finally:
             log.info("stopping")
             await self.stop()
+
+    async def _watch_dependencies(self) -> None:
+        while True:
+            await asyncio.sleep(self.dependency_check_every)
+            await self.check_dependencies()
+
+    async def check_dependencies(self) -> None:
+        """The database and Redis, checked every few seconds: an outage and the recovery are
+        logged, shown in ``telegemini_dependency_up`` and sent to the admins as alerts.
+        Meanwhile ``/readyz`` answers 503, the inbox pump retries with backoff and rate limits
+        fail open, so nothing waits on this check to recover."""
+        for name, status in (await self.readiness()).items():
+            if status == "not configured":
+                continue
+            up = status == "ok"
+            self.metrics.dependency_up.labels(name).set(1 if up else 0)
+            if not up and name not in self._down:
+                self._down.add(name)
+                log.error("%s is %s; retrying meanwhile", name, status)
+                await self.assistant.alerter.report(
+                    f"dependency:{name}", f"{name} is {status}", ref=error_reference()
+                )
+            elif up and name in self._down:
+                self._down.discard(name)
+                log.warning("%s is reachable again", name)
+                await self.assistant.alerter.report(
+                    f"dependency:{name}:back", f"{name} is reachable again", ref=error_reference()
+                )
 
     async def _housekeep(self) -> None:
         while True:

@@ -60,6 +60,12 @@ class Metrics:
         self.inbox_oldest = Gauge(
             "telegemini_inbox_oldest_seconds", "Age of the oldest unfinished update", registry=r
         )
+        self.dependency_up = Gauge(
+            "telegemini_dependency_up",
+            "1 while a dependency (database, redis) answers, 0 while it does not",
+            ["name"],
+            registry=r,
+        )
         self.loop_stall = Gauge(
             "telegemini_event_loop_stall_seconds",
             "Longest event-loop stall since start (a 50 ms ticker's lateness)",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
 
 import aiohttp
 import pytest
+
+from telegemini.sandbox.fake_telegram import FakeUser
 
 
 @pytest.fixture
@@ -100,6 +103,41 @@ async def test_readiness_reports_the_database_and_redis(start_bot, telegram):
         body = await response.json()
         assert body["status"] == "not ready"
         assert body["database"].startswith("unreachable")
+
+
+async def test_an_outage_and_the_recovery_are_logged_and_alerted(start_bot, telegram, caplog):
+    admin = FakeUser(id=4242, first_name="Root", username="root", language_code="en")
+    bot = await start_bot("polling", admin_user_ids=[admin.id])
+    telegram.send_text(admin, "hi")  # the admin has opened a chat with the bot
+    await telegram.wait_for_bot_messages(admin.id, 1)
+    for _ in range(500):  # until that update is marked done: the outage must not cut it off
+        if (await bot.inbox.depth())[0] == 0:
+            break
+        await asyncio.sleep(0.01)
+    working = bot.inbox._engine
+    bot.inbox._engine = _broken_engine()
+
+    await bot.check_dependencies()
+
+    alert = (await telegram.wait_for_bot_messages(admin.id, 2))[1]
+    assert "database is unreachable" in alert["text"]
+    assert any(
+        r.levelname == "ERROR" and "database is unreachable" in r.getMessage()
+        for r in caplog.records
+    )
+    assert _dependency_up(bot, "database") == 0
+
+    await bot.inbox._engine.dispose()
+    bot.inbox._engine = working
+    await bot.check_dependencies()
+
+    back = (await telegram.wait_for_bot_messages(admin.id, 3))[2]
+    assert "database is reachable again" in back["text"]
+    assert _dependency_up(bot, "database") == 1
+
+
+def _dependency_up(bot, name: str) -> float | None:
+    return bot.metrics.registry.get_sample_value("telegemini_dependency_up", {"name": name})
 
 
 def _broken_engine():

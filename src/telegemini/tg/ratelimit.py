@@ -15,9 +15,11 @@ are dropped while their chat is paused, so they cannot starve the replies.
 
 A message waits for its chat's slot first, then for the overall one, and its chat slot moves to
 when it really goes: both budgets count real sends. Every window is ``TIMING_MARGIN`` longer
-than Telegram's, because Telegram counts arrivals: a burst that left on time but met a busy
-event loop or network would otherwise land in the next window as well (at the default limit,
-30 messages in any 1.05 s: a sustained 28.6/s).
+than Telegram's, because Telegram counts arrivals, not departures. The overall budget is spent
+at an even pace (at the default limit one message every 35 ms, 1.05 s / 30: 28.6/s) rather than
+30 at once: a whole-budget burst whose first message is held up by a busy event loop or network
+lands partly in the next second, which then overflows (seen with a 53 ms stall), while an even
+pace takes two late messages in one second to overflow it.
 """
 
 from __future__ import annotations
@@ -89,6 +91,22 @@ class SlidingWindow:
         return not self._booked or self._booked[-1] <= now - self.period
 
 
+class Pacer:
+    """Events at least ``interval`` apart; ``reserve`` books the next free time like
+    ``SlidingWindow.reserve`` (concurrent callers get distinct times)."""
+
+    __slots__ = ("_next", "interval")
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._next = float("-inf")
+
+    def reserve(self, now: float) -> float:
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        return slot - now
+
+
 class TelegramRateLimiter(BaseRateLimiter[int]):
     """The bot's ``BaseRateLimiter``; ``rate_limit_args`` overrides ``max_retries`` per call."""
 
@@ -104,7 +122,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         clock: Callable[[], float] = time.monotonic,
         on_flood: FloodHook | None = None,
     ) -> None:
-        self._overall = SlidingWindow(max(1, round(overall_per_second)), 1.0 + TIMING_MARGIN)
+        self._overall = Pacer((1.0 + TIMING_MARGIN) / max(1.0, overall_per_second))
         self._chat_limit = (chat_burst, chat_burst / chat_per_second + TIMING_MARGIN)
         self._group_limit = (group_per_minute, 60.0 + TIMING_MARGIN)
         self._chats: dict[object, SlidingWindow] = {}

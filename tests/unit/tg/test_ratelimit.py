@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from telegram.error import RetryAfter
 
-from telegemini.tg.ratelimit import TIMING_MARGIN, SlidingWindow, TelegramRateLimiter
+from telegemini.tg.ratelimit import TIMING_MARGIN, Pacer, SlidingWindow, TelegramRateLimiter
 
 
 def test_sliding_window_books_distinct_slots():
@@ -105,7 +105,10 @@ async def test_per_chat_pacing_allows_a_burst_then_one_per_second(monkeypatch):
 
     for _ in range(5):
         await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 9}, None)
-    assert sent == pytest.approx([0.0, 0.0, 0.0, 3.05, 3.05])
+    step = 1.05 / 30  # the overall pace
+    # A burst of three (at the overall pace), then each waits for the first of the burst to
+    # leave the chat's 3.05 s window.
+    assert sent == pytest.approx([0.0, step, 2 * step, 3.05, 3.05 + step])
 
 
 async def test_a_message_held_by_its_chat_counts_overall_when_it_is_sent(monkeypatch):
@@ -131,7 +134,13 @@ async def test_a_message_held_by_its_chat_counts_overall_when_it_is_sent(monkeyp
     for start in sent:
         in_window = [t for t in sent if start <= t < start + 1.0 + TIMING_MARGIN]
         assert len(in_window) <= 3, sent
-    assert sent[-1] == pytest.approx(3.05 + 1.05)  # the one left over waits a window
+    assert sent[-1] == pytest.approx(3.05 + 3 * 0.35)  # evenly paced: 1.05 s / 3 apart
+
+
+def test_the_overall_pace_is_even_and_never_books_a_time_twice():
+    pacer = Pacer(0.5)
+    assert [pacer.reserve(0.0) for _ in range(3)] == [0.0, 0.5, 1.0]
+    assert pacer.reserve(10.0) == 0.0  # idle long enough: no wait
 
 
 def test_postponed_slots_keep_the_window_ordered():
