@@ -163,6 +163,7 @@ class LoopWatch:
         self.started = time.monotonic()
 
     async def run(self) -> None:
+        self.started = time.monotonic()
         while True:
             before = time.perf_counter()
             await asyncio.sleep(self._tick)

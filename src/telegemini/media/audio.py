@@ -71,6 +71,9 @@ def decode_to_pcm(data: bytes, *, rate: int = PCM_RATE) -> Pcm:
     return Pcm(pcm, rate)
 
 
+ENCODE_CHUNK_SECONDS = 0.5
+
+
 def encode_voice(pcm: Pcm, *, bitrate: int = OPUS_BITRATE) -> VoiceNote:
     """Encode mono PCM as OGG/Opus. Opus takes 8/12/16/24/48 kHz natively; others are
     resampled to 48 kHz first."""
@@ -84,12 +87,18 @@ def encode_voice(pcm: Pcm, *, bitrate: int = OPUS_BITRATE) -> VoiceNote:
         stream = container.add_stream("libopus", rate=rate)
         stream.layout = "mono"
         stream.bit_rate = bitrate
-        frame = av.AudioFrame(format="s16", layout="mono", samples=len(pcm.data) // 2)
-        frame.planes[0].update(pcm.data[: (len(pcm.data) // 2) * 2])
-        frame.sample_rate = rate
-        frame.pts = 0
-        for packet in stream.encode(frame):
-            container.mux(packet)
+        # Fed in short frames: each encode call holds the GIL until it returns, and one call
+        # for 30 s of speech held the event loop's thread off for ~90 ms.
+        total = len(pcm.data) // 2
+        step = int(rate * ENCODE_CHUNK_SECONDS)
+        for start in range(0, total, step):
+            count = min(step, total - start)
+            frame = av.AudioFrame(format="s16", layout="mono", samples=count)
+            frame.planes[0].update(pcm.data[start * 2 : (start + count) * 2])
+            frame.sample_rate = rate
+            frame.pts = start
+            for packet in stream.encode(frame):
+                container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
     return VoiceNote(out.getvalue(), pcm.duration)
