@@ -44,6 +44,8 @@ class Outcome:
     answers: dict[tuple[int, int], float]
     sends: list[float] = field(default_factory=list)  # every message-type call's time
     too_many: int = 0  # 429s the fake answered
+    refused: list[tuple[float, int | None]] = field(default_factory=list)  # (when, chat) of each
+    chat_sends: dict[int, list[float]] = field(default_factory=dict)
     duplicates: int = 0
     report: dict[str, Any] | None = None
     delivered: float | None = None  # webhook: when the fake's last POST of the load ended
@@ -96,9 +98,13 @@ async def burst(mode: str, env: dict[str, str], *, flood_control: bool) -> Outco
         outcome.sends = sorted(
             c.at for m in FLOOD_METHODS for c in tally.calls[m] if c.ok and c.at >= started
         )
-        outcome.too_many = sum(
-            1 for calls in tally.calls.values() for c in calls if c.status == 429
-        )
+        refused = [c for calls in tally.calls.values() for c in calls if c.status == 429]
+        outcome.too_many = len(refused)
+        outcome.refused = [(c.at, c.chat_id) for c in refused]
+        for method in FLOOD_METHODS:
+            for c in tally.calls[method]:
+                if c.ok and c.chat_id is not None:
+                    outcome.chat_sends.setdefault(c.chat_id, []).append(c.at)
         return outcome
     finally:
         tally.close()
@@ -174,7 +180,13 @@ def shaping_figures(outcome: Outcome) -> list[Figure]:
             DEFAULT_LIMIT,
             f"{fixed_peak(outcome.sends)} in the busiest whole second from the first reply",
         ),
-        at_most("default limit: 429 answers from the fake", outcome.too_many, "", 0),
+        at_most(
+            "default limit: 429 answers from the fake",
+            outcome.too_many,
+            "",
+            0,
+            "; ".join(_why_refused(outcome, at, chat) for at, chat in outcome.refused),
+        ),
         at_most(
             "default limit: replies lost",
             lost,
@@ -192,6 +204,14 @@ def shaping_figures(outcome: Outcome) -> list[Figure]:
         ),
         stall_figure("concurrency, default limit", outcome.report),
     ]
+
+
+def _why_refused(outcome: Outcome, at: float, chat: int | None) -> str:
+    """What the fake had seen when it refused: the chat's sends in the 3 s before, everyone's
+    in the 1 s before (Telegram's per-chat and overall limits)."""
+    mine = sum(1 for t in outcome.chat_sends.get(chat or 0, []) if at - 3.0 < t <= at)
+    everyone = sum(1 for t in outcome.sends if at - 1.0 < t <= at)
+    return f"chat {chat}: {mine} of its messages in the 3 s before, {everyone} overall in 1 s"
 
 
 async def main() -> list[Figure]:

@@ -105,10 +105,11 @@ async def test_per_chat_pacing_allows_a_burst_then_one_per_second(monkeypatch):
 
     for _ in range(5):
         await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 9}, None)
-    step = 1.05 / 30  # the overall pace
+    step = (1 + TIMING_MARGIN) / 30  # the overall pace
+    window = 3 + TIMING_MARGIN  # the chat's: a burst of three
     # A burst of three (at the overall pace), then each waits for the first of the burst to
-    # leave the chat's 3.05 s window.
-    assert sent == pytest.approx([0.0, step, 2 * step, 3.05, 3.05 + step])
+    # leave the chat's window.
+    assert sent == pytest.approx([0.0, step, 2 * step, window, window + step])
 
 
 async def test_a_message_held_by_its_chat_counts_overall_when_it_is_sent(monkeypatch):
@@ -134,7 +135,8 @@ async def test_a_message_held_by_its_chat_counts_overall_when_it_is_sent(monkeyp
     for start in sent:
         in_window = [t for t in sent if start <= t < start + 1.0 + TIMING_MARGIN]
         assert len(in_window) <= 3, sent
-    assert sent[-1] == pytest.approx(3.05 + 3 * 0.35)  # evenly paced: 1.05 s / 3 apart
+    # Evenly paced, (1 + margin) / 3 apart, from when chat 1's held message went.
+    assert sent[-1] == pytest.approx(3 + TIMING_MARGIN + 3 * (1 + TIMING_MARGIN) / 3)
 
 
 def test_the_overall_pace_is_even_and_never_books_a_time_twice():
