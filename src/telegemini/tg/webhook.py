@@ -107,7 +107,9 @@ class WebhookServer:
             access_log=False,
             log_config=None,  # our logging (JSON, redaction) stays in charge
             server_header=False,
-            timeout_graceful_shutdown=5,
+            # Storing an update takes milliseconds; one that hangs gets no 200 and Telegram
+            # sends it again. The rest of Cloud Run's 10 s is for the work in flight.
+            timeout_graceful_shutdown=1,
         )
         server = self._server = _InLoopServer(config)
         self._serving = asyncio.create_task(server.serve(), name="webhook-server")
