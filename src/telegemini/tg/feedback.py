@@ -13,7 +13,6 @@ still be let in with /allow; they see the answer, just not the early "typing…"
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -34,6 +33,22 @@ AGAIN_AFTER = 3.0  # seconds before the same chat is shown "typing…" again fro
 IN_FLIGHT = 8
 
 
+_lingering: set[asyncio.Task[None]] = set()
+
+
+async def finish_within(task: asyncio.Task[None], grace: float) -> None:
+    """Wait up to ``grace`` for a Bot API request task; one still running then is left to end
+    on its own (never cut off mid-request), held here meanwhile: the event loop keeps only
+    weak references to tasks."""
+    if task.done():
+        return
+    try:
+        await asyncio.wait_for(asyncio.shield(task), grace)
+    except TimeoutError:
+        _lingering.add(task)
+        task.add_done_callback(_lingering.discard)
+
+
 @dataclass(frozen=True, slots=True)
 class Shown:
     age: float  # seconds since it was sent
@@ -41,9 +56,7 @@ class Shown:
 
     async def settled(self, grace: float) -> None:
         """Until the request has been answered (a reply must not overtake it), or ``grace``."""
-        if not self.request.done():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.request), grace)
+        await finish_within(self.request, grace)
 
 
 class EarlyTyping:

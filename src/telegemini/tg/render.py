@@ -19,7 +19,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 
 from telegemini.core.models import Activity, Button, ChatRef, OutgoingPhoto, Reply, VoiceNote
-from telegemini.tg.feedback import EarlyTyping, Shown
+from telegemini.tg.feedback import EarlyTyping, Shown, finish_within
 from telegemini.tg.formatting import Chunk, Entity, render_markdown, render_plain
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 ACTION_REFRESH = 4.0
 # How long a reply waits for a chat action already on its way; a slower one is left to finish.
 ACTION_GRACE = 1.0
-_lingering: set[asyncio.Task[None]] = set()
 
 
 def _is_entity_error(error: BadRequest) -> bool:
@@ -97,11 +96,7 @@ class TelegramChatOutput:
             # "typing…" under the answer for five seconds).
             stop.set()
             await self._early_settled()
-            try:
-                await asyncio.wait_for(asyncio.shield(task), ACTION_GRACE)
-            except TimeoutError:
-                _lingering.add(task)  # it ends with its request; hold it until then
-                task.add_done_callback(_lingering.discard)
+            await finish_within(task, ACTION_GRACE)
 
     def _early_shown(self) -> Shown | None:
         """The "typing…" shown when the message came in, taken on first use."""

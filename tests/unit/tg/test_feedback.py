@@ -4,11 +4,12 @@ repeated, by the handler's own chat action."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from telegram import Bot, Update
+from telegram import Bot, Chat, Message, Update
 
-from telegemini.core.models import Activity, ChatRef, ChatType
+from telegemini.core.models import Activity, ChatRef, ChatType, Reply
 from telegemini.tg.feedback import EarlyTyping
 from telegemini.tg.render import TelegramChatOutput
 
@@ -16,13 +17,20 @@ from telegemini.tg.render import TelegramChatOutput
 class ActionBot:
     def __init__(self) -> None:
         self.actions: list[tuple[int, str]] = []
+        self.events: list[str] = []
         self.release = asyncio.Event()
         self.release.set()
 
     async def send_chat_action(self, chat_id: int, action: str, **_: Any) -> bool:
         self.actions.append((chat_id, action))
+        self.events.append(f"{action} sent")
         await self.release.wait()
+        self.events.append(f"{action} answered")
         return True
+
+    async def send_message(self, chat_id: int, text: str, **_: Any) -> Message:
+        self.events.append(f"message: {text}")
+        return Message(1, datetime.now(UTC), Chat(chat_id, "private"), text=text)
 
 
 def message(chat_id: int, *, text: str | None = "hello", chat_type: str = "private") -> Update:
@@ -111,8 +119,10 @@ async def test_a_reply_waits_for_the_early_typing_in_flight():
     early.acknowledge(message(1))
     await asyncio.sleep(0)
 
-    leaving = asyncio.create_task(out._early_settled())
+    replying = asyncio.create_task(out.send(Reply("Hi!", markdown=False)))
     await asyncio.sleep(0.01)
-    assert not leaving.done()
+    assert not replying.done(), "the reply must not overtake the typing in flight"
     bot.release.set()
-    await asyncio.wait_for(leaving, 1)
+    await asyncio.wait_for(replying, 1)
+
+    assert bot.events == ["typing sent", "typing answered", "message: Hi!"]

@@ -31,6 +31,31 @@ class Clock:
         return self.now
 
 
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Virtual time: ``asyncio.sleep`` advances it instead of waiting."""
+    clock = Clock()
+
+    async def fake_sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    return clock
+
+
+async def send_times(limiter: TelegramRateLimiter, clock: Clock, chats: list[int]) -> list[float]:
+    """One message to each of ``chats`` in turn; when each went."""
+    sent: list[float] = []
+
+    async def send(**_: object) -> bool:
+        sent.append(clock.now)
+        return True
+
+    for chat in chats:
+        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": chat}, None)
+    return sent
+
+
 async def test_retry_after_is_honoured_then_the_call_succeeds(monkeypatch):
     clock = Clock()
     slept: list[float] = []
@@ -64,13 +89,7 @@ async def test_retry_after_beyond_the_cap_is_raised(monkeypatch):
         await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 5}, None)
 
 
-async def test_chat_actions_are_dropped_while_the_chat_is_paused(monkeypatch):
-    clock = Clock()
-
-    async def fake_sleep(seconds: float) -> None:
-        clock.now += seconds
-
-    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+async def test_chat_actions_are_dropped_while_the_chat_is_paused(clock):
     limiter = TelegramRateLimiter(clock=clock, max_retries=0)
     calls = []
 
@@ -89,22 +108,8 @@ async def test_chat_actions_are_dropped_while_the_chat_is_paused(monkeypatch):
     assert calls == ["action"]  # other chats are not paused
 
 
-async def test_per_chat_pacing_allows_a_burst_then_one_per_second(monkeypatch):
-    clock = Clock()
-
-    async def fake_sleep(seconds: float) -> None:
-        clock.now += seconds
-
-    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
-    limiter = TelegramRateLimiter(clock=clock)
-    sent: list[float] = []
-
-    async def send(**_: object) -> bool:
-        sent.append(clock.now)
-        return True
-
-    for _ in range(5):
-        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 9}, None)
+async def test_per_chat_pacing_allows_a_burst_then_one_per_second(clock):
+    sent = await send_times(TelegramRateLimiter(clock=clock), clock, [9] * 5)
     step = (1 + TIMING_MARGIN) / 30  # the overall pace
     window = 3 + TIMING_MARGIN  # the chat's: a burst of three
     # A burst of three (at the overall pace), then each waits for the first of the burst to
@@ -112,26 +117,11 @@ async def test_per_chat_pacing_allows_a_burst_then_one_per_second(monkeypatch):
     assert sent == pytest.approx([0.0, step, 2 * step, window, window + step])
 
 
-async def test_a_message_held_by_its_chat_counts_overall_when_it_is_sent(monkeypatch):
-    clock = Clock()
-
-    async def fake_sleep(seconds: float) -> None:
-        clock.now += seconds
-
-    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+async def test_a_message_held_by_its_chat_counts_overall_when_it_is_sent(clock):
     limiter = TelegramRateLimiter(overall_per_second=3, clock=clock)
-    sent: list[float] = []
-
-    async def send(**_: object) -> bool:
-        sent.append(clock.now)
-        return True
-
     # Chat 1 uses its burst, so its fourth message waits ~3 s for its chat slot; then chat 2
     # writes three at that very moment. The overall limit must count the held message then.
-    for _ in range(4):
-        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None)
-    for _ in range(3):
-        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 2}, None)
+    sent = await send_times(limiter, clock, [1, 1, 1, 1, 2, 2, 2])
     for start in sent:
         in_window = [t for t in sent if start <= t < start + 1.0 + TIMING_MARGIN]
         assert len(in_window) <= 3, sent
