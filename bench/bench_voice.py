@@ -1,5 +1,5 @@
 """Voice path: OGG/Opus encoding speed, the time from reply text to ``sendVoice`` for a 30-second
-reply (zero-latency fake TTS, real PTB and google-genai, the bot in its own process), and the
+reply (zero-latency fake TTS, real aiogram and google-genai, the bot in its own process), and the
 bot's longest event-loop stall meanwhile.
 
 Encoding speed is seconds of speech encoded per CPU second, in this process. The fake TTS speaks

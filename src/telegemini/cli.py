@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 
 from telegemini import __version__
@@ -104,8 +103,6 @@ def _doctor(_args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Opt in to PTB's timedelta time fields now: no deprecation noise, ready for PTB 23.
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
     parser = argparse.ArgumentParser(prog="telegemini", description=__doc__)
     parser.add_argument("--version", action="version", version=f"telegemini {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)

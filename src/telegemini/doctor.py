@@ -22,6 +22,12 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit, urlunsplit
 
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError, TelegramNotFound, TelegramUnauthorizedError
+from aiogram.types import WebhookInfo
+from aiogram.utils.token import TokenValidationError
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
@@ -29,8 +35,6 @@ from redis.asyncio import Redis
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from telegram import Bot, WebhookInfo
-from telegram.error import InvalidToken
 
 from telegemini.errors import (
     ConfigError,
@@ -242,27 +246,28 @@ async def _telegram(settings: Settings) -> tuple[Check, Check]:
     if settings.telegram_bot_token is None:
         return skipped("telegram", "needs TELEGRAM_BOT_TOKEN"), skipped("webhook", "needs a token")
     root = settings.telegram_api_base_url.rstrip("/")
+    session = AiohttpSession(api=TelegramAPIServer.from_base(root))
     try:
-        bot = Bot(settings.token(), base_url=f"{root}/bot", base_file_url=f"{root}/file/bot")
-    except InvalidToken:  # an empty token
+        bot = Bot(settings.token(), session=session)
+    except TokenValidationError:  # not shaped like a token (DIGITS:SECRET): no request is made
         return _rejected_token()
     try:
         return await _ask_telegram(settings, bot, root)
     finally:
-        await bot.shutdown()
+        await bot.session.close()
 
 
 async def _ask_telegram(settings: Settings, bot: Bot, root: str) -> tuple[Check, Check]:
     network_fix = f"check the network and TELEGRAM_API_BASE_URL ({root})"
     try:
         async with asyncio.timeout(TIMEOUT):
-            await bot.initialize()  # calls getMe
-    except InvalidToken:  # 401 or 404; its message contains the token: never shown
+            me = await bot.get_me()
+    except (TelegramUnauthorizedError, TelegramNotFound):  # 401 or 404: the token is wrong
         return _rejected_token()
     except Exception as exc:
         failure = failed("telegram", f"getMe failed: {_describe(exc)}", network_fix)
         return failure, skipped("webhook", "needs a working bot token")
-    identity = passed("telegram", f"token accepted: @{bot.username} (id {bot.id})")
+    identity = passed("telegram", f"token accepted: @{me.username} (id {me.id})")
     try:
         async with asyncio.timeout(TIMEOUT):
             info = await bot.get_webhook_info()
@@ -311,6 +316,8 @@ def webhook_check(settings: Settings, info: WebhookInfo, *, now: datetime | None
     date, message = info.last_error_date, info.last_error_message
     if date is None or not message:
         return passed("webhook", detail)
+    if date.tzinfo is None:  # the Bot API's Unix times parse as UTC; a naive one means UTC too
+        date = date.replace(tzinfo=UTC)
     detail += f"; last delivery error {date.astimezone(UTC):%Y-%m-%d %H:%M} UTC: {message}"
     if (now or datetime.now(UTC)) - date > RECENT:
         return passed("webhook", detail)
@@ -391,7 +398,10 @@ def _describe(exc: BaseException) -> str:
     """A one-line description of an exception, without traceback."""
     if isinstance(exc, TimeoutError):
         return f"no answer within {TIMEOUT:g} s"
-    text = " ".join(str(exc).split())
+    # aiogram's errors say "HTTP Client says - ..." or "Telegram server says - ...": the
+    # message alone is the reason.
+    reason = exc.message if isinstance(exc, TelegramAPIError) else str(exc)
+    text = " ".join(reason.split())
     if len(text) > 300:
         text = text[:299] + "…"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 # Loggers that print request URLs at INFO (and so the bot token).
-_NOISY = ("httpx", "httpx2", "httpcore", "httpcore2", "aiohttp.access", "apscheduler")
+# aiogram.event logs a line per update handled; our own update metrics and logs say more.
+_NOISY = ("httpx", "httpx2", "httpcore", "httpcore2", "aiohttp.access", "aiogram.event")
 # Anything shaped like a bot token, even one we were not told about.
 _TOKEN_SHAPE = re.compile(r"(?<![0-9])[0-9]{6,12}:[A-Za-z0-9_-]{30,}")
 

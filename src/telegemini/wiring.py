@@ -1,18 +1,24 @@
-"""Building the core services from the settings and the adapters (no lifecycle here)."""
+"""The one place the object graph is built: settings → storage, Gemini, core services, Telegram
+(bot, dispatcher, inbox pump, long polling or webhook). No lifecycle here: ``app.py`` starts and
+stops what ``build`` returns."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from telegram import Bot
+from aiogram import Bot, Dispatcher
+from google import genai
 
+from telegemini.coordination.memory import MemoryRateLimiter
 from telegemini.core.admin import AdminDesk
 from telegemini.core.alerts import Alerter
 from telegemini.core.assistant import Assistant, AssistantConfig
 from telegemini.core.captcha import CaptchaConfig, CaptchaDesk
 from telegemini.core.chat import DEFAULT_SYSTEM_INSTRUCTION, ChatConfig, ChatService
-from telegemini.core.conversation import Conversation, ConversationConfig
+from telegemini.core.conversation import Conversation, ConversationConfig, error_reference
 from telegemini.core.guards import (
     DEFAULT_RATES,
     Guard,
@@ -33,14 +39,31 @@ from telegemini.core.ports import (
 )
 from telegemini.core.voice import VoiceConfig, VoiceService
 from telegemini.errors import ImageNotMade
+from telegemini.gemini.chat import GeminiChatModel
+from telegemini.gemini.client import make_client
+from telegemini.gemini.images import GeminiImages
+from telegemini.gemini.retry import RetryPolicy
+from telegemini.gemini.speech import GeminiSpeech
+from telegemini.health import Dependencies
 from telegemini.media.charts import MatplotlibCharts
 from telegemini.media.codec import PyAvAudioCodec
 from telegemini.media.images import PillowImageCodec
+from telegemini.metrics import MeteredChatModel, MeteredImages, MeteredSpeech, Metrics
 from telegemini.settings import Settings
+from telegemini.storage.inbox import SqlInbox
+from telegemini.storage.sql import SqlStore
+from telegemini.tg.bot import ALLOWED_UPDATES, make_bot
+from telegemini.tg.feedback import EarlyTyping
 from telegemini.tg.files import TelegramFiles
 from telegemini.tg.messenger import TelegramMessenger
+from telegemini.tg.polling import LongPoller
+from telegemini.tg.pump import InboxPump
+from telegemini.tg.ratelimit import FloodHook, TelegramRateLimiter
+from telegemini.tg.routes import build_dispatcher, feeder
+from telegemini.tg.webhook import WebhookServer, derived_secret
 
 Spawn = Callable[[Awaitable[None]], object]
+PublicUrl = Callable[[int], str]  # the webhook server's port → the base URL Telegram calls
 
 
 def guard_config(settings: Settings) -> GuardConfig:
@@ -144,3 +167,164 @@ class NoImages:
         self, prompt: str, *, size: str, aspect_ratio: str | None, references: list[ImagePart]
     ) -> GeneratedImage:
         raise ImageNotMade("no image model configured", reason="no_image")
+
+
+class Failure:
+    """A fault the process cannot carry on after (a revoked token): ``run`` ends with it."""
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+        self.happened = asyncio.Event()
+
+    def trip(self, error: BaseException) -> None:
+        if self.error is None:
+            self.error = error
+        self.happened.set()
+
+
+@dataclass(frozen=True)
+class Components:
+    """Everything one running bot is made of."""
+
+    settings: Settings
+    store: SqlStore
+    inbox: SqlInbox
+    bot: Bot
+    dispatcher: Dispatcher
+    pump: InboxPump
+    poller: LongPoller | None  # long polling, or ...
+    webhook: WebhookServer | None  # ... the webhook server
+    webhook_secret: str | None
+    public_url: PublicUrl | None
+    metrics: Metrics
+    limiter: RateLimiter
+    assistant: Assistant
+    dependencies: Dependencies
+    failure: Failure
+    genai_client: genai.Client | None
+
+
+def flood_alarm(metrics: Metrics, alerter: Alerter) -> FloodHook:
+    """Telegram told the bot to slow down: the operator should know (throttled)."""
+
+    async def report(endpoint: str, chat_id: object, seconds: float) -> None:
+        metrics.telegram_floods.labels(endpoint).inc()
+        await alerter.report(
+            "telegram:flood",
+            f"Telegram flood control: {endpoint} must wait {seconds:.0f} s",
+            ref=error_reference(),
+            details=f"chat {chat_id}",
+        )
+
+    return report
+
+
+async def open_components(settings: Settings, *, public_url: PublicUrl | None = None) -> Components:
+    """Open the database (applying migrations) and the Gemini client, then build the rest."""
+    store = await SqlStore.open(settings.database_url)
+    client = make_client(settings)
+    retry = RetryPolicy(
+        attempts=settings.gemini_retry_attempts, budget=settings.gemini_retry_budget
+    )
+    timeout = settings.gemini_timeout
+    return build(
+        settings,
+        store=store,
+        chat_model=GeminiChatModel(client, model=settings.chat_model, timeout=timeout, retry=retry),
+        speech=GeminiSpeech(client, model=settings.tts_model, timeout=timeout, retry=retry),
+        images=GeminiImages(
+            client, model=settings.image_model, timeout=settings.image_timeout, retry=retry
+        ),
+        genai_client=client,
+        public_url=public_url,
+    )
+
+
+def build(
+    settings: Settings,
+    *,
+    store: SqlStore,
+    chat_model: ChatModel,
+    speech: SpeechSynthesizer | None = None,
+    images: ImageGenerator | None = None,
+    genai_client: genai.Client | None = None,
+    public_url: PublicUrl | None = None,
+) -> Components:
+    metrics = Metrics()
+    limiter: RateLimiter = MemoryRateLimiter()
+    if settings.redis_url:
+        from telegemini.coordination.redis import RedisRateLimiter  # only when configured
+
+        limiter = RedisRateLimiter.from_url(settings.redis_url)
+    bot = make_bot(settings)
+    failure = Failure()
+    tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        tasks.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(tasks.discard)
+
+    assistant = build_assistant(
+        settings,
+        store=store,
+        bot=bot,
+        limiter=limiter,
+        spawn=spawn,
+        chat_model=MeteredChatModel(chat_model, metrics, settings.chat_model),
+        speech=MeteredSpeech(speech, metrics, settings.tts_model) if speech else None,
+        images=MeteredImages(images, metrics, settings.image_model) if images else None,
+        observer=metrics,
+    )
+    bot.session.middleware(
+        TelegramRateLimiter(
+            overall_per_second=settings.telegram_global_rate,
+            on_flood=flood_alarm(metrics, assistant.alerter),
+        )
+    )
+    early = EarlyTyping(
+        bot,
+        admins=settings.admin_user_ids,
+        allowed_users=settings.allowed_user_ids,
+        allowed_chats=settings.allowed_chat_ids,
+    )
+    dispatcher = build_dispatcher(assistant, early)
+    inbox = SqlInbox(store.engine)
+    pump = InboxPump(
+        inbox, feeder(dispatcher, bot), lease=settings.inbox_lease, metrics=metrics, early=early
+    )
+    dependencies = Dependencies(inbox, limiter, metrics, assistant.alerter)
+    poller = webhook = secret = None
+    if settings.mode == "webhook":
+        secret = (
+            settings.telegram_secret_token.get_secret_value()
+            if settings.telegram_secret_token
+            else derived_secret(settings.token())
+        )
+        webhook = WebhookServer(
+            pump,
+            secret=secret,
+            port=settings.port,
+            metrics=metrics,
+            readiness=dependencies.readiness,
+        )
+    else:
+        poller = LongPoller(bot, pump.store, allowed_updates=ALLOWED_UPDATES, on_fatal=failure.trip)
+    return Components(
+        settings=settings,
+        store=store,
+        inbox=inbox,
+        bot=bot,
+        dispatcher=dispatcher,
+        pump=pump,
+        poller=poller,
+        webhook=webhook,
+        webhook_secret=secret,
+        public_url=public_url,
+        metrics=metrics,
+        limiter=limiter,
+        assistant=assistant,
+        dependencies=dependencies,
+        failure=failure,
+        genai_client=genai_client,
+    )

@@ -60,10 +60,10 @@ async def test_only_the_oldest_update_of_each_conversation_is_claimed(backend):
     first = await inbox.claim("w1", lease=60)
     assert await ids(first) == [1, 3]
     assert await inbox.claim("w2", lease=60) == []  # both conversations are busy
-    await inbox.finish(1, "w1")
+    await inbox.finish([1], "w1")
     assert await ids(await inbox.claim("w2", lease=60)) == [2]
-    await inbox.finish(3, "w1")
-    await inbox.finish(2, "w2")
+    await inbox.finish([3], "w1")
+    await inbox.finish([2], "w2")
     assert await ids(await inbox.claim("w1", lease=60)) == [4, 5]
     assert (await inbox.depth())[0] == 2
 
@@ -76,7 +76,7 @@ async def test_an_expired_lease_is_claimed_again(backend):
     await asyncio.sleep(0.1)
     [again] = await inbox.claim("w2", lease=60)
     assert (again.update_id, again.attempts) == (1, 2)
-    await inbox.finish(1, "dead-worker")  # too late: no longer its claim
+    await inbox.finish([1], "dead-worker")  # too late: no longer its claim
     assert (await inbox.depth())[0] == 1
 
 
@@ -100,7 +100,7 @@ async def test_depth_and_prune(backend):
     assert age is not None
     assert age >= 0
     await inbox.claim("w", lease=60)
-    await inbox.finish(1, "w")
+    await inbox.finish([1], "w")
     assert await inbox.prune(datetime.now(UTC) + timedelta(seconds=1)) == 1
     assert await inbox.put(1, A, "{}")  # forgotten after retention: accepted again
 
@@ -132,7 +132,7 @@ async def test_two_instances_never_hold_one_conversation_at_once(backend):
                 await asyncio.sleep(0.002)
                 for item in items:
                     del held[item.update_id % 4]
-                    await box.finish(item.update_id, name)
+                    await box.finish([item.update_id], name)
 
         await asyncio.gather(work("a", inbox), work("b", other))
         assert sorted(order) == list(range(1, 41))

@@ -1,4 +1,4 @@
-"""End-to-end harness: the real python-telegram-bot and the real google-genai SDK, talking over
+"""End-to-end harness: the real aiogram and the real google-genai SDK, talking over
 HTTP to the in-package fake servers, started once per test session on port 0."""
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ async def start_bot(
 
     yield start
     for bot in running:
-        if bot.application.running:
+        if bot.running:
             await bot.stop()
 
 

@@ -1,5 +1,5 @@
 """Operator controls end to end: access, bans, quotas, moderation, captcha, stats, broadcast,
-alerts, through the real PTB and google-genai SDK."""
+alerts, through the real aiogram and google-genai SDK."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ async def test_stats_sends_a_real_png_chart(start_bot, telegram, alice):
     await telegram.wait_for_bot_messages(alice.id, 1)
     telegram.send_text(ADMIN, "/stats")
     [photo] = await telegram.wait_for_calls("sendPhoto", 1, timeout=20)
-    image = Image.open(io.BytesIO(photo.files["photo"].data))
+    image = Image.open(io.BytesIO(photo.upload("photo").data))
     assert image.format == "PNG"
     assert image.width > 400
     assert "Active users: 2 today" in photo.params["caption"]

@@ -1,4 +1,4 @@
-"""Images with the image model, end to end through the real PTB and google-genai SDK."""
+"""Images with the image model, end to end through the real aiogram and google-genai SDK."""
 
 from __future__ import annotations
 
@@ -49,9 +49,9 @@ async def test_image_command_asks_for_2k_and_sends_a_jpeg_photo(image_bot, teleg
     assert request["response_format"] == [
         {"type": "image", "image_size": "2K", "aspect_ratio": "16:9"}
     ]
-    image = _jpeg(photo.files["photo"].data)
+    image = _jpeg(photo.upload("photo").data)
     assert image.width > image.height  # 16:9
-    assert len(photo.files["photo"].data) <= 10 * 1024 * 1024
+    assert len(photo.upload("photo").data) <= 10 * 1024 * 1024
     # the prompt, then what the model said alongside the picture
     assert photo.params["caption"].startswith("🎨 a harbour at dusk\n\nHere is your image")
     buttons = [
@@ -69,7 +69,7 @@ async def test_hd_sends_the_original_as_a_document(image_bot, telegram, gemini, 
     telegram.send_text(alice, "/hd a lighthouse")
     [document] = await telegram.wait_for_calls("sendDocument", 1)
     assert _image_requests(gemini)[0]["response_format"][0]["image_size"] == "4K"
-    assert document.files["document"].data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert document.upload("document").data[:8] == b"\x89PNG\r\n\x1a\n"
     assert telegram.calls_of("sendPhoto")
 
 
@@ -105,7 +105,7 @@ async def test_replying_to_the_bots_image_edits_that_image(image_bot, telegram, 
     await telegram.wait_for_calls("sendPhoto", 2)
     edit = _image_requests(gemini)[1]
     assert edit["input"][0]["content"][0]["text"] == "now in winter"
-    assert _references(edit) == [first.files["photo"].data]
+    assert _references(edit) == [first.upload("photo").data]
 
 
 async def test_batch_sends_one_album_of_four(image_bot, telegram, gemini, alice):

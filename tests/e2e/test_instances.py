@@ -87,10 +87,8 @@ async def start_pair(start_bot, database: str, balancer: RoundRobin):
     }
     first = await start_bot("webhook", **common)
     second = await start_bot("webhook", **common)
-    for bot in (first, second):
-        bot._public_url = lambda _port: balancer.url  # both register the balancer
     balancer.targets = [f"http://127.0.0.1:{b.webhook.port}" for b in (first, second)]
-    await first.application.bot.set_webhook(f"{balancer.url}/webhook", secret_token=SECRET)
+    await first.bot.set_webhook(f"{balancer.url}/webhook", secret_token=SECRET)
     return first, second
 
 

@@ -1,4 +1,4 @@
-"""Voice in, voice out, and the modes, through the real PTB and google-genai SDK."""
+"""Voice in, voice out, and the modes, through the real aiogram and google-genai SDK."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ async def test_voice_note_reaches_gemini_byte_identical_and_is_answered_by_voice
     assert tts_request["generation_config"]["speech_config"] == [{"voice": "Kore"}]
 
     [send_voice] = telegram.calls_of("sendVoice")
-    upload = send_voice.files["voice"].data
+    upload = send_voice.upload("voice").data
     fmt, codec, channels, seconds = _decode(upload)
     assert (fmt, codec, channels) == ("ogg", "opus", 1)
     # the fake speaks 60 ms per character of the text it was given
@@ -69,7 +69,7 @@ async def test_wav_from_the_tts_model_is_handled(start_bot, telegram, gemini, al
     await start_bot("polling", voice_enabled=True)
     telegram.send_text(alice, "say something")
     _, voice = await telegram.wait_for_bot_messages(alice.id, 2)
-    upload = telegram.calls_of("sendVoice")[0].files["voice"].data
+    upload = telegram.calls_of("sendVoice")[0].upload("voice").data
     assert _decode(upload)[:3] == ("ogg", "opus", 1)
     assert voice["voice"]["duration"] >= 1
 

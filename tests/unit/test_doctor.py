@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import WebhookInfo
 from alembic import command
 from sqlalchemy import Connection, text
-from telegram import Bot, WebhookInfo
 
 from telegemini import doctor
 from telegemini.cli import main
@@ -90,8 +93,8 @@ def line(text: str, name: str) -> str:
 
 
 async def set_webhook(telegram: FakeTelegramServer, url: str) -> None:
-    bot = Bot(telegram.token, base_url=telegram.base_url, base_file_url=telegram.base_file_url)
-    async with bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(telegram.url))
+    async with Bot(telegram.token, session=session) as bot:  # closes the session
         await bot.set_webhook(url, secret_token=SECRET)
 
 
@@ -159,6 +162,58 @@ async def test_a_wrong_bot_token_fails_with_the_botfather_fix(telegram, gemini, 
     assert "AAWrongTokenThatTheFakeRejects" not in text
     assert text.endswith(
         "1 problem: telegram (4 ok, 2 skipped). Fix it and run `telegemini doctor` again.\n"
+    )
+
+
+@pytest.mark.parametrize("wrong", ["", "not-a-token", "123456:", "abc:AAWrongToken", "1 2:AA"])
+async def test_a_malformed_bot_token_is_rejected_without_a_request(
+    telegram, gemini, migrated, wrong
+):
+    checks, text, code = await run_doctor(
+        make_settings(telegram, gemini, migrated, telegram_bot_token=wrong)
+    )
+
+    assert code == 1
+    assert line(text, "telegram") == "✗ telegram       the bot token was rejected by the Bot API"
+    assert "fix: check TELEGRAM_BOT_TOKEN: in Telegram, @BotFather" in text
+    assert checks["webhook"].ok is None
+    assert not wrong or wrong not in text
+    assert not telegram.calls_of("getMe")  # aiogram refuses the shape before any request
+
+
+async def test_a_404_from_getme_is_a_rejected_token(telegram, gemini, migrated):
+    """Telegram answers 404 to a well-formed token whose bot does not exist."""
+    telegram.fail_next("getMe", status=404)
+    checks, text, code = await run_doctor(make_settings(telegram, gemini, migrated))
+
+    assert code == 1
+    assert line(text, "telegram") == "✗ telegram       the bot token was rejected by the Bot API"
+    assert checks["webhook"].ok is None
+
+
+async def test_an_unreachable_bot_api_names_the_network_error(telegram, gemini, migrated):
+    settings = make_settings(
+        telegram, gemini, migrated, telegram_api_base_url="http://127.0.0.1:1/"
+    )
+    checks, text, code = await run_doctor(settings)
+
+    assert code == 1
+    assert checks["telegram"].detail.startswith(
+        "getMe failed: TelegramNetworkError: ClientConnectorError: Cannot connect to host "
+        "127.0.0.1:1"
+    )
+    assert "fix: check the network and TELEGRAM_API_BASE_URL (http://127.0.0.1:1)" in text
+    assert checks["webhook"].ok is None
+
+
+async def test_a_failing_getwebhookinfo_keeps_the_bot_identity(telegram, gemini, migrated):
+    telegram.fail_next("getWebhookInfo", status=500, description="Internal Server Error")
+    checks, _text, code = await run_doctor(make_settings(telegram, gemini, migrated))
+
+    assert code == 1
+    assert checks["telegram"].detail == f"token accepted: {BOT} (id 123456)"
+    assert checks["webhook"].detail == (
+        "getWebhookInfo failed: TelegramServerError: Internal Server Error"
     )
 
 
@@ -455,6 +510,26 @@ def test_delivery_errors_are_judged_by_age_and_explained(message, age, ok, fix):
     assert "3 updates waiting; last delivery error 2026-" in check.detail
     assert message in check.detail
     assert fix in check.fix
+
+
+def test_the_bot_api_unix_time_and_a_naive_datetime_are_read_as_utc():
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    settings = Settings(_env_file=None, webhook_url="https://bot.example", port=8080)
+    parsed = WebhookInfo.model_validate(
+        {
+            "url": "https://bot.example/webhook",
+            "has_custom_certificate": False,
+            "pending_update_count": 1,
+            "last_error_date": int((now - timedelta(minutes=5)).timestamp()),
+            "last_error_message": "Connection refused",
+        }
+    )
+    naive = info("Connection refused", timedelta(minutes=5), now.replace(tzinfo=None))
+
+    for webhook in (parsed, naive):
+        check = webhook_check(settings, webhook, now=now)
+        assert check.ok is False
+        assert "last delivery error 2026-05-01 11:55 UTC: Connection refused" in check.detail
 
 
 # --- the checklist -----------------------------------------------------------------------------

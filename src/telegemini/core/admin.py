@@ -31,7 +31,6 @@ from telegemini.core.ports import ChartRenderer, ChatOutput, Messenger, Store
 
 log = logging.getLogger(__name__)
 
-ADMIN_COMMANDS = ("ban", "unban", "tier", "allow", "stats", "broadcast")
 CHART_KINDS = ("messages", "voice", "images", "hd_images")
 Spawn = Callable[[Awaitable[None]], object]
 

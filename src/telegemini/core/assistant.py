@@ -8,10 +8,10 @@ import logging
 import traceback
 from dataclasses import dataclass, replace
 
-from telegemini.core.admin import ADMIN_COMMANDS, AdminDesk
+from telegemini.core.admin import AdminDesk
 from telegemini.core.alerts import Alerter
 from telegemini.core.captcha import CaptchaDesk
-from telegemini.core.commands import Commands
+from telegemini.core.commands import Commands, Feature, find_command
 from telegemini.core.conversation import Caller, Conversation, error_reference, error_text
 from telegemini.core.guards import Guard
 from telegemini.core.i18n import Translator, resolve_language
@@ -95,12 +95,13 @@ class Assistant:
             await self._store.mark_active(self._guard.day(), user.id)
             caller = Caller(user, prefs, self.effective(prefs), out, t)
             command = message.command
-            if command is not None and command.name in ADMIN_COMMANDS:
-                await self._admin.run(message, command.name, command.args, out, t)
-            elif command is not None and self._commands.knows(command.name):
-                await self._commands.run(message, caller)
-            elif command is not None:
+            known = find_command(command.name) if command is not None else None
+            if command is not None and known is None:
                 await out.send(Reply(t("error.unknown_command"), markdown=False))
+            elif command is not None and known is not None and known.feature is Feature.ADMIN:
+                await self._admin.run(message, command.name, command.args, out, t)
+            elif command is not None:
+                await self._commands.run(message, caller)
             else:
                 await self._conversation.handle(message, caller)
         except UserFacingError as exc:

@@ -4,6 +4,7 @@ and the image commands. Admin commands live in admin.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from telegemini.core import modes
 from telegemini.core.conversation import Caller, Conversation
@@ -15,36 +16,52 @@ from telegemini.core.ports import Store
 from telegemini.core.preferences import PreferenceScreens
 
 
+class Feature(StrEnum):
+    """The part of the bot a command belongs to (the Telegram adapter has a router for each)."""
+
+    CHAT = "chat"
+    SETTINGS = "settings"
+    IMAGES = "images"
+    ADMIN = "admin"
+
+
 @dataclass(frozen=True, slots=True)
 class CommandInfo:
     name: str
     description_key: str
+    feature: Feature
+    admin: bool = False  # only admins may run it; it shows in the admins' own menus
+    in_menu: bool = True  # listed in /help and the command menus (aliases are not)
 
 
-# The public command menu, in display order (descriptions come from the catalog).
-PUBLIC_COMMANDS: tuple[CommandInfo, ...] = (
-    CommandInfo("start", "commands.start"),
-    CommandInfo("help", "commands.help"),
-    CommandInfo("reset", "commands.reset"),
-    CommandInfo("new", "commands.new"),
-    CommandInfo("mode", "commands.mode"),
-    CommandInfo("voice", "commands.voice"),
-    CommandInfo("language", "commands.language"),
-    CommandInfo("lang", "commands.lang"),
-    CommandInfo("settings", "commands.settings"),
-    CommandInfo("image", "commands.image"),
-    CommandInfo("hd", "commands.hd"),
-    CommandInfo("batch", "commands.batch"),
-    CommandInfo("usage", "commands.usage"),
+# The command registry: the one place a command is declared. It drives dispatch (here and in
+# the Telegram adapter's routers), /help and /start, and the command menus, in this order.
+COMMANDS: tuple[CommandInfo, ...] = (
+    CommandInfo("start", "commands.start", Feature.CHAT),
+    CommandInfo("help", "commands.help", Feature.CHAT),
+    CommandInfo("reset", "commands.reset", Feature.CHAT),
+    CommandInfo("new", "commands.new", Feature.CHAT),
+    CommandInfo("mode", "commands.mode", Feature.SETTINGS),
+    CommandInfo("voice", "commands.voice", Feature.SETTINGS),
+    CommandInfo("language", "commands.language", Feature.SETTINGS),
+    CommandInfo("lang", "commands.lang", Feature.SETTINGS),
+    CommandInfo("settings", "commands.settings", Feature.SETTINGS),
+    CommandInfo("image", "commands.image", Feature.IMAGES),
+    CommandInfo("generate", "commands.image", Feature.IMAGES, in_menu=False),
+    CommandInfo("draw", "commands.image", Feature.IMAGES, in_menu=False),
+    CommandInfo("hd", "commands.hd", Feature.IMAGES),
+    CommandInfo("batch", "commands.batch", Feature.IMAGES),
+    CommandInfo("usage", "commands.usage", Feature.CHAT),
+    CommandInfo("ban", "commands.ban", Feature.ADMIN, admin=True),
+    CommandInfo("unban", "commands.unban", Feature.ADMIN, admin=True),
+    CommandInfo("tier", "commands.tier", Feature.ADMIN, admin=True),
+    CommandInfo("allow", "commands.allow", Feature.ADMIN, admin=True),
+    CommandInfo("stats", "commands.stats", Feature.ADMIN, admin=True),
+    CommandInfo("broadcast", "commands.broadcast", Feature.ADMIN, admin=True),
 )
-ADMIN_MENU: tuple[CommandInfo, ...] = (
-    CommandInfo("ban", "commands.ban"),
-    CommandInfo("unban", "commands.unban"),
-    CommandInfo("tier", "commands.tier"),
-    CommandInfo("allow", "commands.allow"),
-    CommandInfo("stats", "commands.stats"),
-    CommandInfo("broadcast", "commands.broadcast"),
-)
+_BY_NAME = {c.name: c for c in COMMANDS}
+PUBLIC_COMMANDS = tuple(c for c in COMMANDS if c.in_menu and not c.admin)
+ADMIN_MENU = tuple(c for c in COMMANDS if c.in_menu and c.admin)
 IMAGE_COMMANDS = {
     "image": STANDARD,
     "generate": STANDARD,
@@ -52,6 +69,14 @@ IMAGE_COMMANDS = {
     "hd": HD,
     "batch": STANDARD,
 }
+
+
+def find_command(name: str) -> CommandInfo | None:
+    return _BY_NAME.get(name)
+
+
+def commands_of(feature: Feature) -> tuple[CommandInfo, ...]:
+    return tuple(c for c in COMMANDS if c.feature is feature)
 
 
 def command_list(t: Translator) -> str:
@@ -75,9 +100,6 @@ class Commands:
         self._guard = guard
         self._conversation = conversation
         self._screens = screens
-
-    def knows(self, name: str) -> bool:
-        return name in _HANDLED or name in IMAGE_COMMANDS
 
     async def run(self, message: IncomingMessage, caller: Caller) -> None:
         assert message.command is not None
@@ -147,8 +169,3 @@ class Commands:
                 )
         lines.append(t("usage.resets", time=self._guard.resets_text()))
         await caller.out.send(Reply("\n".join(lines), markdown=False))
-
-
-_HANDLED = frozenset(
-    {"start", "help", "reset", "new", "mode", "settings", "lang", "voice", "language", "usage"}
-)

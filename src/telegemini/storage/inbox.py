@@ -6,21 +6,40 @@ without finishing leaves a row whose lease runs out, and it is taken again. On P
 candidates are locked with ``FOR UPDATE SKIP LOCKED`` so instances never wait on each other; on
 SQLite the single writer serialises claims; the claim's ``UPDATE`` re-checks its condition either
 way.
+
+An album arrives as one update per picture, all with one ``media_group``. Its parts are one unit
+of work: its first part, as the oldest of the conversation, is claimed only once no part has come
+for ``settle`` seconds, and then every part is claimed with it, by one worker, in one transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from telegemini.core.models import ChatKey
 from telegemini.storage.tables import NO_THREAD, inbox
 
 PENDING, PROCESSING, DONE = "pending", "processing", "done"
+# Seconds an album must have been quiet (no new part) before it is claimed: Telegram sends the
+# parts of one album within a fraction of a second.
+ALBUM_SETTLE = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """An update to store: its id, conversation, album (if any) and the JSON as received."""
+
+    update_id: int
+    key: ChatKey | None
+    payload: str
+    media_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +47,7 @@ class InboxItem:
     update_id: int
     payload: str
     attempts: int
+    media_group: str | None = None
 
 
 def _now() -> datetime:
@@ -39,26 +59,52 @@ class SqlInbox:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
 
-    async def put(self, update_id: int, key: ChatKey | None, payload: str) -> bool:
+    async def put(
+        self, update_id: int, key: ChatKey | None, payload: str, media_group: str | None = None
+    ) -> bool:
         """Store a new update; False when this update id is already known (a redelivery)."""
-        row = {
-            "update_id": update_id,
-            "chat_id": key.chat_id if key else 0,
-            "thread_id": key.thread_id if key and key.thread_id is not None else NO_THREAD,
-            "payload": payload,
-            "state": PENDING,
-            "attempts": 0,
-            "received_at": _now(),
-        }
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(inbox.insert().values(**row))
-        except IntegrityError:
-            return False
-        return True
+        stored = await self.put_many([InboxEntry(update_id, key, payload, media_group)])
+        return update_id in stored
 
-    async def claim(self, worker: str, *, lease: float, limit: int = 16) -> list[InboxItem]:
-        """Take up to ``limit`` updates, each the oldest unfinished one of its conversation."""
+    async def put_many(self, entries: Sequence[InboxEntry]) -> set[int]:
+        """Store updates in one transaction, all or none; returns the ids that were new (the
+        others were stored before: redeliveries)."""
+        if not entries:
+            return set()
+        now = _now()
+        rows: list[dict[str, Any]] = [
+            {
+                "update_id": e.update_id,
+                "chat_id": e.key.chat_id if e.key else 0,
+                "thread_id": e.key.thread_id
+                if e.key and e.key.thread_id is not None
+                else NO_THREAD,
+                "payload": e.payload,
+                "media_group": e.media_group,
+                "state": PENDING,
+                "attempts": 0,
+                "received_at": now,
+            }
+            for e in entries
+        ]
+        dialect = postgresql if self._postgres else sqlite
+        statement = (
+            dialect.insert(inbox)
+            .on_conflict_do_nothing(index_elements=[inbox.c.update_id])
+            .returning(inbox.c.update_id)
+        )
+        async with self._engine.begin() as conn:
+            if len(rows) == 1:
+                result = await conn.execute(statement.values(**rows[0]))
+            else:
+                result = await conn.execute(statement, rows)
+            return set(result.scalars())
+
+    async def claim(
+        self, worker: str, *, lease: float, limit: int = 16, settle: float = ALBUM_SETTLE
+    ) -> list[InboxItem]:
+        """Take up to ``limit`` units of work, each the oldest unfinished update of its
+        conversation; an album's head brings all of its parts."""
         now = _now()
         head = inbox.alias("head")
         earliest = (
@@ -74,9 +120,24 @@ class SqlInbox:
             head.c.state == PENDING,
             and_(head.c.state == PROCESSING, head.c.claimed_until < now),
         )
+        part = inbox.alias("part")
+        settled = or_(
+            head.c.media_group.is_(None),
+            ~exists().where(
+                part.c.chat_id == head.c.chat_id,
+                part.c.thread_id == head.c.thread_id,
+                part.c.media_group == head.c.media_group,
+                part.c.received_at > now - timedelta(seconds=settle),
+            ),
+        )
         candidates = (
-            select(head.c.update_id)
-            .where(head.c.state.in_((PENDING, PROCESSING)), free, head.c.update_id == earliest)
+            select(head.c.update_id, head.c.chat_id, head.c.thread_id, head.c.media_group)
+            .where(
+                head.c.state.in_((PENDING, PROCESSING)),
+                free,
+                head.c.update_id == earliest,
+                settled,
+            )
             .order_by(head.c.update_id)
             .limit(limit)
         )
@@ -87,9 +148,22 @@ class SqlInbox:
             and_(inbox.c.state == PROCESSING, inbox.c.claimed_until < now),
         )
         async with self._engine.begin() as conn:
-            ids = list((await conn.execute(candidates)).scalars())
-            if not ids:
+            heads = (await conn.execute(candidates)).all()
+            if not heads:
                 return []
+            ids = [h.update_id for h in heads]
+            for album in (h for h in heads if h.media_group is not None):
+                ids += (
+                    await conn.execute(
+                        select(inbox.c.update_id).where(
+                            inbox.c.chat_id == album.chat_id,
+                            inbox.c.thread_id == album.thread_id,
+                            inbox.c.media_group == album.media_group,
+                            inbox.c.update_id > album.update_id,
+                            inbox.c.state.in_((PENDING, PROCESSING)),
+                        )
+                    )
+                ).scalars()
             rows = await conn.execute(
                 update(inbox)
                 .where(inbox.c.update_id.in_(ids), claimable)
@@ -99,9 +173,11 @@ class SqlInbox:
                     claimed_until=now + timedelta(seconds=lease),
                     attempts=inbox.c.attempts + 1,
                 )
-                .returning(inbox.c.update_id, inbox.c.payload, inbox.c.attempts)
+                .returning(
+                    inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.media_group
+                )
             )
-            items = [InboxItem(r.update_id, r.payload, r.attempts) for r in rows]
+            items = [InboxItem(r.update_id, r.payload, r.attempts, r.media_group) for r in rows]
         return sorted(items, key=lambda item: item.update_id)
 
     async def extend(self, update_ids: list[int], worker: str, *, lease: float) -> None:
@@ -115,11 +191,12 @@ class SqlInbox:
                 .values(claimed_until=_now() + timedelta(seconds=lease))
             )
 
-    async def finish(self, update_id: int, worker: str) -> None:
+    async def finish(self, update_ids: Sequence[int], worker: str) -> None:
+        """Mark a unit of work (an update, or an album's updates) done."""
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(inbox)
-                .where(inbox.c.update_id == update_id, inbox.c.claimed_by == worker)
+                .where(inbox.c.update_id.in_(update_ids), inbox.c.claimed_by == worker)
                 .values(state=DONE, claimed_until=None)
             )
 

@@ -76,6 +76,7 @@ inbox = Table(
     Column("chat_id", BigInteger, nullable=False),
     Column("thread_id", BigInteger, nullable=False),
     Column("payload", Text, nullable=False),
+    Column("media_group", String(64), nullable=True),  # the album the update is a part of
     Column("state", String(12), nullable=False),  # pending | processing | done
     Column("claimed_by", String(64), nullable=True),
     Column("claimed_until", DateTime(timezone=True), nullable=True),

@@ -1,1 +1,1 @@
-"""Telegram adapter: python-telegram-bot on one side, core types on the other."""
+"""Telegram adapter: aiogram on one side, core types on the other."""

@@ -18,10 +18,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import Bot, Update
-from telegram.constants import ChatAction, ChatType
-from telegram.error import TelegramError
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ AGAIN_AFTER = 3.0  # seconds before the same chat is shown "typing…" again fro
 # Requests in flight at once: a getUpdates batch of 100 would otherwise start 100 requests in
 # one turn of the event loop and hold everything else up for it (measured: 0.8 s).
 IN_FLIGHT = 8
+_ANSWERED_MEDIA = ("voice", "audio", "video_note", "photo")
 
 
 _lingering: set[asyncio.Task[None]] = set()
@@ -74,8 +75,8 @@ class EarlyTyping:
         self._sent: OrderedDict[int, tuple[float, asyncio.Task[None]]] = OrderedDict()
         self._gate = asyncio.Semaphore(IN_FLIGHT)
 
-    def acknowledge(self, update: Update) -> None:
-        """Start "typing…" in the update's chat if it is a message the bot will answer."""
+    def acknowledge(self, update: dict[str, Any]) -> None:
+        """Start "typing…" in a raw update's chat if it is a message the bot will answer."""
         chat_id = self._answerable_chat(update)
         if chat_id is None:
             return
@@ -96,26 +97,26 @@ class EarlyTyping:
         entry = self._sent.pop(chat_id, None)
         return None if entry is None else Shown(time.monotonic() - entry[0], entry[1])
 
-    def _answerable_chat(self, update: Update) -> int | None:
-        message = update.message
-        if message is None or message.chat.type != ChatType.PRIVATE:
+    def _answerable_chat(self, update: dict[str, Any]) -> int | None:
+        # Read from the JSON as Telegram sent it: this runs before the update is even stored.
+        message = update.get("message")
+        if not isinstance(message, dict):
             return None
-        text = message.text or ""
-        if not (
-            (text and not text.startswith("/"))
-            or message.voice
-            or message.audio
-            or message.video_note
-            or message.photo
-        ):
+        chat = message.get("chat")
+        if not isinstance(chat, dict) or chat.get("type") != "private":
             return None
-        if self._restricted and message.chat.id not in self._welcome:
+        text = message.get("text")
+        answered = isinstance(text, str) and text and not text.startswith("/")
+        if not (answered or any(key in message for key in _ANSWERED_MEDIA)):
             return None
-        return message.chat.id
+        chat_id = chat.get("id")
+        if not isinstance(chat_id, int) or (self._restricted and chat_id not in self._welcome):
+            return None
+        return chat_id
 
     async def _send(self, chat_id: int) -> None:
         try:
             async with self._gate:
-                await self._bot.send_chat_action(chat_id, ChatAction.TYPING)
-        except TelegramError as exc:
+                await self._bot.send_chat_action(chat_id=chat_id, action="typing")
+        except TelegramAPIError as exc:
             log.debug("early chat action failed in %s: %s", chat_id, exc)

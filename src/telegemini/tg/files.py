@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Bot
-from telegram.error import BadRequest
+import io
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 
 from telegemini.core.models import Attachment
 from telegemini.errors import CorruptMedia, InputTooLarge
@@ -17,12 +19,16 @@ class TelegramFiles:
 
     async def fetch(self, attachment: Attachment) -> bytes:
         try:
-            file = await self._bot.get_file(attachment.file_id)
-        except BadRequest as exc:
+            file = await self._bot.get_file(file_id=attachment.file_id)
+        except TelegramBadRequest as exc:
             if "too big" in exc.message.lower():
                 raise InputTooLarge(exc.message, limit_mb=20) from exc
             raise CorruptMedia(exc.message) from exc
-        data = bytes(await file.download_as_bytearray())
+        if not file.file_path:
+            raise CorruptMedia("the Bot API gave no file path")
+        buffer = io.BytesIO()
+        await self._bot.download_file(file.file_path, destination=buffer)
+        data = buffer.getvalue()
         if not data:
             raise CorruptMedia("empty file")
         return data

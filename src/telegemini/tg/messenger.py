@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import Bot
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 
 from telegemini.core.models import Alert
 
@@ -20,10 +19,10 @@ class TelegramMessenger:
 
     async def send_text(self, chat_id: int, text: str) -> bool:
         try:
-            await self._bot.send_message(chat_id, text)
-        except Forbidden:
+            await self._bot.send_message(chat_id=chat_id, text=text)
+        except TelegramForbiddenError:
             return False  # blocked by the user, or kicked from the group
-        except BadRequest as exc:
+        except TelegramBadRequest as exc:
             if "not found" in exc.message.lower():
                 return False
             raise
@@ -37,4 +36,4 @@ class TelegramMessenger:
         if alert.details:
             details = alert.details[-_DETAILS_ROOM:]  # the end of a traceback matters most
             text += f"\n<blockquote expandable>{escape(details)}</blockquote>"
-        await self._bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        await self._bot.send_message(chat_id=chat_id, text=text, parse_mode="HTML")

@@ -1,8 +1,7 @@
 """Pacing of everything the bot sends to Telegram.
 
-PTB's ``AIORateLimiter`` has no per-chat limit, counts chat actions against a group's 20 per
-minute, and pauses every chat in the bot when one of them gets a 429. This limiter follows
-Telegram's published limits instead:
+An aiogram request middleware on the bot's session, so every Bot API call passes through it.
+It follows Telegram's published limits:
 
 - about 1 message per second per chat (a burst of 3 is tolerated),
 - 20 messages per minute per group,
@@ -29,18 +28,26 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
-from datetime import timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
-from telegram.error import RetryAfter
-from telegram.ext import BaseRateLimiter
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods.base import TelegramType
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.methods import Response, TelegramMethod
 
 log = logging.getLogger(__name__)
 
-JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 FloodHook = Callable[[str, object, float], Awaitable[None]]  # (endpoint, chat id, seconds)
-_COSMETIC = frozenset({"sendChatAction", "sendMessageDraft", "setMessageReaction"})
+_COSMETIC = frozenset(
+    {"sendChatAction", "sendMessageDraft", "sendRichMessageDraft", "setMessageReaction"}
+)
 _GLOBAL = "*"
 SWEEP_AT = 1024  # chats with a window before idle ones are swept
 TIMING_MARGIN = 0.1  # seconds added to every window, for jitter between our clock and theirs
@@ -50,11 +57,6 @@ def _is_message(endpoint: str) -> bool:
     if endpoint in _COSMETIC:
         return False
     return endpoint.startswith(("send", "edit", "copyMessage", "forwardMessage"))
-
-
-def retry_after_seconds(error: RetryAfter) -> float:
-    value: int | timedelta = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class SlidingWindow:
@@ -108,8 +110,8 @@ class Pacer:
         return slot - now
 
 
-class TelegramRateLimiter(BaseRateLimiter[int]):
-    """The bot's ``BaseRateLimiter``; ``rate_limit_args`` overrides ``max_retries`` per call."""
+class TelegramRateLimiter(BaseRequestMiddleware):
+    """Paces every Bot API request of the session it is registered on."""
 
     def __init__(
         self,
@@ -133,13 +135,6 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._max_retry_after = max_retry_after
         self._clock = clock
         self._on_flood = on_flood
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        self._chats.clear()
-        self._paused_until.clear()
 
     def _window(self, chat_id: object) -> SlidingWindow:
         window = self._chats.get(chat_id)
@@ -174,29 +169,29 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         if sent > booked:
             chat.postpone(booked, sent)
 
-    async def process_request(
+    async def __call__(
         self,
-        callback: Callable[..., Coroutine[Any, Any, JSONResult]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> JSONResult:
-        chat_id = _chat_key(data.get("chat_id"))
-        max_retries = self._max_retries if rate_limit_args is None else rate_limit_args
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        endpoint = method.__api_method__
+        chat_id = _chat_key(getattr(method, "chat_id", None))
+        max_retries = self._max_retries
         for attempt in range(max_retries + 1):
             paused = self._pause_left(chat_id)
             if paused and endpoint in _COSMETIC:
-                return True  # a stale "typing…" is worth less than the reply it would delay
+                # A stale "typing…" is worth less than the reply it would delay. (The session
+                # hands back the result itself, despite the protocol's annotation.)
+                return True  # type: ignore[return-value]
             if paused:
                 await asyncio.sleep(paused)
             if chat_id is not None and _is_message(endpoint):
                 await self._take_slots(chat_id)
             try:
-                return await callback(*args, **kwargs)
-            except RetryAfter as exc:
-                seconds = retry_after_seconds(exc)
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                seconds = float(exc.retry_after)
                 # Telegram told us to wait: everything to this chat waits, retried or not.
                 scope = chat_id if chat_id is not None else _GLOBAL
                 self._paused_until[scope] = max(

@@ -6,17 +6,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
-from telegram import (
-    Bot,
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import (
+    BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InputFile,
     InputMediaPhoto,
     MessageEntity,
     ReplyParameters,
 )
-from telegram.error import BadRequest, TelegramError
 
 from telegemini.core.models import Activity, Button, ChatRef, OutgoingPhoto, Reply, VoiceNote
 from telegemini.tg.feedback import EarlyTyping, Shown, finish_within
@@ -30,7 +31,7 @@ ACTION_REFRESH = 4.0
 ACTION_GRACE = 1.0
 
 
-def _is_entity_error(error: BadRequest) -> bool:
+def _is_entity_error(error: TelegramBadRequest) -> bool:
     message = error.message.lower()
     return "entit" in message or "parse" in message
 
@@ -45,14 +46,7 @@ def _entities(entities: Sequence[Entity]) -> list[MessageEntity] | None:
 
 
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in reply.buttons
-        ]
-    )
+    return _keyboard_of(reply.buttons)
 
 
 class TelegramChatOutput:
@@ -119,9 +113,9 @@ class TelegramChatOutput:
         while not stop.is_set():
             try:
                 await self._bot.send_chat_action(
-                    self._chat.id, kind.value, message_thread_id=self._thread_id
+                    chat_id=self._chat.id, action=kind.value, message_thread_id=self._thread_id
                 )
-            except TelegramError as exc:
+            except TelegramAPIError as exc:
                 log.debug("chat action failed in %s: %s", self._chat.id, exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), ACTION_REFRESH)
@@ -131,9 +125,12 @@ class TelegramChatOutput:
             return
         try:
             await self._bot.send_message_draft(
-                self._chat.id, self._draft_id, text=text, message_thread_id=self._thread_id
+                chat_id=self._chat.id,
+                draft_id=self._draft_id,
+                text=text,
+                message_thread_id=self._thread_id,
             )
-        except TelegramError as exc:
+        except TelegramAPIError as exc:
             # A draft is a cosmetic preview; the final message is what matters.
             log.debug("draft failed in %s: %s", self._chat.id, exc)
 
@@ -151,14 +148,14 @@ class TelegramChatOutput:
         reply_parameters = self._quote() if quote else None
         try:
             message = await self._bot.send_message(
-                self._chat.id,
-                chunk.text,
+                chat_id=self._chat.id,
+                text=chunk.text,
                 entities=_entities(chunk.entities),
                 message_thread_id=self._thread_id,
                 reply_markup=keyboard,
                 reply_parameters=reply_parameters,
             )
-        except BadRequest as exc:
+        except TelegramBadRequest as exc:
             if not chunk.entities or not _is_entity_error(exc):
                 raise
             # Telegram refused the formatting: the words matter more than the styling.
@@ -166,8 +163,8 @@ class TelegramChatOutput:
                 "formatting refused in chat %s (%s); sending plain text", self._chat.id, exc
             )
             message = await self._bot.send_message(
-                self._chat.id,
-                chunk.text,
+                chat_id=self._chat.id,
+                text=chunk.text,
                 message_thread_id=self._thread_id,
                 reply_markup=keyboard,
                 reply_parameters=reply_parameters,
@@ -177,8 +174,8 @@ class TelegramChatOutput:
     async def send_voice(self, note: VoiceNote) -> None:
         await self._early_settled()
         message = await self._bot.send_voice(
-            self._chat.id,
-            voice=InputFile(note.data, filename="reply.ogg"),
+            chat_id=self._chat.id,
+            voice=BufferedInputFile(note.data, filename="reply.ogg"),
             duration=max(1, round(note.duration)),
             message_thread_id=self._thread_id,
         )
@@ -188,13 +185,13 @@ class TelegramChatOutput:
         chunk = (render_markdown(reply.text) if reply.markdown else render_plain(reply.text))[0]
         try:
             await self._bot.edit_message_text(
-                chunk.text,
+                text=chunk.text,
                 chat_id=self._chat.id,
                 message_id=message_id,
                 entities=_entities(chunk.entities),
                 reply_markup=_keyboard(reply),
             )
-        except BadRequest as exc:
+        except TelegramBadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise
 
@@ -203,15 +200,15 @@ class TelegramChatOutput:
             return
         query_id, self._callback_query_id = self._callback_query_id, None  # answer once
         try:
-            await self._bot.answer_callback_query(query_id, text=text)
-        except BadRequest as exc:
+            await self._bot.answer_callback_query(callback_query_id=query_id, text=text)
+        except TelegramBadRequest as exc:
             log.debug("callback answer refused: %s", exc)  # too old: the edit already shows it
 
     async def send_status(self, text: str) -> int:
         await self._early_settled()
         message = await self._bot.send_message(
-            self._chat.id,
-            text,
+            chat_id=self._chat.id,
+            text=text,
             message_thread_id=self._thread_id,
             reply_parameters=self._quote(),
         )
@@ -219,15 +216,15 @@ class TelegramChatOutput:
 
     async def delete(self, message_id: int) -> None:
         try:
-            await self._bot.delete_message(self._chat.id, message_id)
-        except BadRequest as exc:
+            await self._bot.delete_message(chat_id=self._chat.id, message_id=message_id)
+        except TelegramBadRequest as exc:
             log.debug("could not delete message %s: %s", message_id, exc)
 
     async def send_photo(self, photo: OutgoingPhoto) -> str:
         await self._early_settled()
         message = await self._bot.send_photo(
-            self._chat.id,
-            _media(photo, "image.jpg"),
+            chat_id=self._chat.id,
+            photo=_media(photo, "image.jpg"),
             caption=photo.caption or None,
             reply_markup=_keyboard_of(photo.buttons),
             message_thread_id=self._thread_id,
@@ -239,8 +236,8 @@ class TelegramChatOutput:
     async def send_document(self, data: bytes, *, filename: str, caption: str = "") -> None:
         await self._early_settled()
         message = await self._bot.send_document(
-            self._chat.id,
-            InputFile(data, filename=filename),
+            chat_id=self._chat.id,
+            document=BufferedInputFile(data, filename=filename),
             caption=caption or None,
             message_thread_id=self._thread_id,
         )
@@ -248,12 +245,12 @@ class TelegramChatOutput:
 
     async def send_album(self, photos: list[OutgoingPhoto]) -> list[str]:
         await self._early_settled()
-        media = [
-            InputMediaPhoto(_media(p, f"image-{i}.jpg", attach=True), caption=p.caption or None)
+        media: list[Any] = [
+            InputMediaPhoto(media=_media(p, f"image-{i}.jpg"), caption=p.caption or None)
             for i, p in enumerate(photos, start=1)
         ]
         messages = await self._bot.send_media_group(
-            self._chat.id, media, message_thread_id=self._thread_id
+            chat_id=self._chat.id, media=media, message_thread_id=self._thread_id
         )
         self.sent_message_ids.extend(m.message_id for m in messages)
         return [m.photo[-1].file_id for m in messages if m.photo]
@@ -261,13 +258,13 @@ class TelegramChatOutput:
     def _quote(self) -> ReplyParameters | None:
         if not self._reply_to:
             return None
-        return ReplyParameters(self._reply_to, allow_sending_without_reply=True)
+        return ReplyParameters(message_id=self._reply_to, allow_sending_without_reply=True)
 
 
-def _media(photo: OutgoingPhoto, filename: str, *, attach: bool = False) -> InputFile | str:
+def _media(photo: OutgoingPhoto, filename: str) -> BufferedInputFile | str:
     if photo.data is not None:
-        # Album items are separate multipart parts referenced as attach://…
-        return InputFile(photo.data, filename=filename, attach=attach)
+        # aiogram sends an upload as its own multipart part, referenced as attach://…
+        return BufferedInputFile(photo.data, filename=filename)
     assert photo.file_id is not None
     return photo.file_id
 
@@ -276,5 +273,7 @@ def _keyboard_of(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup |
     if not rows:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.label, callback_data=b.data) for b in row] for row in rows
+        ]
     )

@@ -1,4 +1,4 @@
-"""PTB ``Update`` → core ``IncomingMessage``, applying the group rules on the way.
+"""aiogram ``Message`` → core ``IncomingMessage``, applying the group rules on the way.
 
 In groups and forum topics the bot answers only when it is mentioned, replied to, or commanded;
 everything else in the group is not for it and yields ``None``.
@@ -6,10 +6,11 @@ everything else in the group is not for it and yields ``None``.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
+from dataclasses import replace
+from typing import Any
 
-from telegram import Message, MessageEntity, Update
+from aiogram.types import CallbackQuery, Message
 
 from telegemini.core.models import (
     Attachment,
@@ -26,25 +27,57 @@ from telegemini.core.models import (
 _CHAT_TYPES = {t.value: t for t in ChatType}
 
 
-def chat_key(update: Update) -> ChatKey | None:
-    """The conversation an update belongs to (for ordering), or None for chat-less updates."""
-    chat = update.effective_chat
-    if chat is None:
+# Where an update keeps its message (the chat it belongs to), by update kind.
+_MESSAGE_KEYS = ("message", "edited_message", "business_message", "edited_business_message")
+
+
+def _message_of(update: dict[str, Any]) -> dict[str, Any] | None:
+    for key in _MESSAGE_KEYS:
+        message = update.get(key)
+        if isinstance(message, dict):
+            return message
+    query = update.get("callback_query")
+    if isinstance(query, dict) and isinstance(query.get("message"), dict):
+        return query["message"]  # type: ignore[no-any-return]
+    return None
+
+
+def chat_key(update: dict[str, Any]) -> ChatKey | None:
+    """The conversation a raw update belongs to (for ordering), or None for chat-less updates.
+    Read from the JSON as Telegram sent it: updates are stored before they are decoded."""
+    message = _message_of(update)
+    chat = message.get("chat") if message is not None else None
+    if message is None or not isinstance(chat, dict) or not isinstance(chat.get("id"), int):
         return None
-    message = update.effective_message
-    thread = message.message_thread_id if message is not None and message.is_topic_message else None
-    return ChatKey(chat.id, thread)
+    topic = message.get("is_topic_message") and isinstance(message.get("message_thread_id"), int)
+    return ChatKey(chat["id"], message["message_thread_id"] if topic else None)
+
+
+def media_group(update: dict[str, Any]) -> str | None:
+    """The album a raw update's message belongs to, if any."""
+    message = update.get("message")
+    group = message.get("media_group_id") if isinstance(message, dict) else None
+    return group if isinstance(group, str) and group else None
+
+
+def _entity_values(message: Message, kind: str) -> list[tuple[int, str]]:
+    """(offset, text) of every entity of ``kind`` in the text or the caption."""
+    found = []
+    for text, entities in (
+        (message.text, message.entities),
+        (message.caption, message.caption_entities),
+    ):
+        if text is None or not entities:
+            continue
+        found += [(e.offset, e.extract_from(text)) for e in entities if e.type == kind]
+    return found
 
 
 def _command(message: Message, bot_username: str) -> tuple[Command | None, bool]:
     """(command, for_us). A ``/cmd@otherbot`` is not for us."""
     text = message.text or message.caption or ""
-    found = {
-        **message.parse_entities([MessageEntity.BOT_COMMAND]),
-        **message.parse_caption_entities([MessageEntity.BOT_COMMAND]),
-    }
-    for entity, value in found.items():
-        if entity.offset != 0:
+    for offset, value in _entity_values(message, "bot_command"):
+        if offset != 0:
             continue
         name, _, target = value[1:].partition("@")
         if target and target.lower() != bot_username.lower():
@@ -55,11 +88,7 @@ def _command(message: Message, bot_username: str) -> tuple[Command | None, bool]
 
 def _mentions(message: Message, bot_username: str) -> bool:
     handle = f"@{bot_username}".lower()
-    found = {
-        **message.parse_entities([MessageEntity.MENTION]),
-        **message.parse_caption_entities([MessageEntity.MENTION]),
-    }
-    return any(value.lower() == handle for value in found.values())
+    return any(value.lower() == handle for _, value in _entity_values(message, "mention"))
 
 
 def _strip_mention(text: str, bot_username: str) -> str:
@@ -68,12 +97,16 @@ def _strip_mention(text: str, bot_username: str) -> str:
 
 
 def to_incoming(
-    update: Update, *, bot_id: int, bot_username: str, addressed: bool = False
+    message: Message,
+    *,
+    update_id: int,
+    bot_id: int,
+    bot_username: str,
+    addressed: bool = False,
 ) -> IncomingMessage | None:
     """The message for the core, or None when it is not addressed to the bot. ``addressed``
     skips the group rules (the rest of an album whose first part was addressed)."""
-    message = update.message
-    if message is None or message.from_user is None or message.from_user.is_bot:
+    if message.from_user is None or message.from_user.is_bot:
         return None
     chat_type = _CHAT_TYPES.get(message.chat.type)
     if chat_type is None or chat_type is ChatType.CHANNEL:
@@ -110,7 +143,7 @@ def to_incoming(
             ),
         )
     return IncomingMessage(
-        update_id=update.update_id,
+        update_id=update_id,
         message_id=message.message_id,
         chat=ChatRef(message.chat.id, chat_type, message.chat.title),
         user=UserRef(user.id, user.first_name, user.username, user.language_code),
@@ -131,12 +164,8 @@ def _author(message: Message | None) -> UserRef | None:
     return UserRef(user.id, user.first_name, user.username, user.language_code)
 
 
-def _seconds(value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    return float(value)  # type: ignore[arg-type]
+def _seconds(value: int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _attachments(message: Message) -> tuple[Attachment, ...]:
@@ -178,10 +207,9 @@ def _attachments(message: Message) -> tuple[Attachment, ...]:
     return tuple(found)
 
 
-def callback_to_incoming(update: Update) -> IncomingCallback | None:
+def callback_to_incoming(query: CallbackQuery, *, update_id: int) -> IncomingCallback | None:
     """A button press on one of the bot's messages, or None if it cannot be one."""
-    query = update.callback_query
-    if query is None or query.message is None or query.data is None:
+    if query.message is None or query.data is None:
         return None
     message = query.message
     chat_type = _CHAT_TYPES.get(message.chat.type)
@@ -191,7 +219,7 @@ def callback_to_incoming(update: Update) -> IncomingCallback | None:
     thread = getattr(message, "message_thread_id", None)
     is_topic = bool(getattr(message, "is_topic_message", False))
     return IncomingCallback(
-        update_id=update.update_id,
+        update_id=update_id,
         callback_id=query.id,
         chat=ChatRef(message.chat.id, chat_type, message.chat.title),
         user=UserRef(user.id, user.first_name, user.username, user.language_code),
@@ -199,3 +227,13 @@ def callback_to_incoming(update: Update) -> IncomingCallback | None:
         data=query.data,
         thread_id=thread if is_topic else None,
     )
+
+
+def merge_album(parts: list[IncomingMessage]) -> IncomingMessage:
+    """An album as one message: the first caption found, every attachment in order."""
+    ordered = sorted(parts, key=lambda p: p.message_id)
+    first = ordered[0]
+    text = next((p.text for p in ordered if p.text.strip()), "")
+    command = next((p.command for p in ordered if p.command is not None), None)
+    attachments = tuple(a for p in ordered for a in p.attachments)
+    return replace(first, text=text, command=command, attachments=attachments, unsupported=False)

@@ -22,11 +22,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from telegram import Update
-from telegram.ext import Application
 
 from telegemini.metrics import Metrics
-from telegemini.tg.processor import InboxPump
+from telegemini.tg.pump import InboxPump
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +66,15 @@ class _InLoopServer(uvicorn.Server):
 class WebhookServer:
     def __init__(
         self,
-        application: Application,  # type: ignore[type-arg]
         pump: InboxPump,
         *,
         secret: str,
         host: str = "0.0.0.0",  # noqa: S104 - a webhook server must be reachable
         port: int = 8080,
         path: str = "/webhook",
+        metrics: Metrics | None = None,
+        readiness: Callable[[], Awaitable[dict[str, str]]] | None = None,
     ) -> None:
-        self._application = application
         self._pump = pump
         self._secret = secret.encode()
         self._host = host
@@ -85,8 +83,8 @@ class WebhookServer:
         self._server: uvicorn.Server | None = None
         self._serving: asyncio.Task[None] | None = None
         self.port: int | None = None
-        self.metrics: Metrics | None = None
-        self.readiness: Callable[[], Awaitable[dict[str, str]]] | None = None
+        self._metrics_registry = metrics
+        self._readiness = readiness
 
     def make_app(self) -> Starlette:
         return Starlette(
@@ -135,7 +133,7 @@ class WebhookServer:
 
     async def _readyz(self, _request: Request) -> Response:
         """200 when the database (and Redis, if configured) answer; 503 with what is down."""
-        checks = await self.readiness() if self.readiness is not None else {}
+        checks = await self._readiness() if self._readiness is not None else {}
         ready = all(value in ("ok", "not configured") for value in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", **checks},
@@ -143,9 +141,9 @@ class WebhookServer:
         )
 
     async def _metrics(self, _request: Request) -> Response:
-        if self.metrics is None:
+        if self._metrics_registry is None:
             return PlainTextResponse("metrics are off", status_code=404)
-        body = await self.metrics.render()
+        body = await self._metrics_registry.render()
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     async def _receive(self, request: Request) -> Response:
@@ -162,12 +160,9 @@ class WebhookServer:
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return PlainTextResponse("body is not a Telegram update", status_code=400)
         try:
-            update = Update.de_json(data, self._application.bot)
-        except (KeyError, TypeError, ValueError):
-            return PlainTextResponse("malformed update", status_code=400)
-        try:
-            # Durable before the 200: Telegram forgets an update once we acknowledge it.
-            await self._pump.put_raw(data, update)
+            # Durable before the 200: Telegram forgets an update once we acknowledge it. It is
+            # stored as it came and decoded when its turn comes (one way in, as long polling).
+            await self._pump.store([data], "webhook")
         except Exception:
             log.exception("could not store update %s; Telegram will retry", data["update_id"])
             return PlainTextResponse("storage unavailable", status_code=503)

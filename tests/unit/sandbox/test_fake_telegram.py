@@ -1,30 +1,24 @@
-"""The fake Bot API driven by the real python-telegram-bot 22.8 over HTTP."""
+"""The fake Bot API driven by the real aiogram 3.31 over HTTP."""
 
-import contextlib
-import datetime as dtm
+import asyncio
 import re
 import zlib
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Update,
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramUnauthorizedError,
 )
-from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.token import TokenValidationError
 
 from telegemini.sandbox.fake_telegram import FakeChat, FakeEvent, FakeTelegramServer, FakeUser
 
@@ -46,6 +40,12 @@ def png(width: int, height: int) -> bytes:
     )
 
 
+def make_bot(server: FakeTelegramServer, token: str | None = None) -> Bot:
+    """An aiogram Bot whose API root (methods and file downloads) is the fake."""
+    api = TelegramAPIServer.from_base(server.url)
+    return Bot(token or server.token, session=AiohttpSession(api=api))
+
+
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[FakeTelegramServer]:
     fake = FakeTelegramServer()
@@ -59,36 +59,42 @@ def clean(server: FakeTelegramServer) -> None:
     server.reset()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
-    async with Bot(
-        server.token, base_url=server.base_url, base_file_url=server.base_file_url
-    ) as client:
-        yield client
+    client = make_bot(server)
+    yield client
+    await client.session.close()
 
 
-def build_app(server: FakeTelegramServer) -> Application[Any, Any, Any, Any, Any, Any]:
-    return (
-        ApplicationBuilder()
-        .token(server.token)
-        .base_url(server.base_url)
-        .base_file_url(server.base_file_url)
-        .build()
-    )
+async def serve(dp: Dispatcher, bot: Bot, updates: int) -> None:
+    """Long-poll like a bot: feed ``updates`` updates through ``dp``, then confirm them.
+
+    The loop ends by itself once the updates are handled, so no long poll is left waiting in
+    the fake; a missing update fails with TimeoutError instead of hanging.
+    """
+    allowed = dp.resolve_used_update_types()
+    offset: int | None = None
+    handled = 0
+    async with asyncio.timeout(10):
+        while handled < updates:
+            for update in await bot.get_updates(offset=offset, timeout=5, allowed_updates=allowed):
+                await dp.feed_update(bot, update)
+                offset = update.update_id + 1
+                handled += 1
+        await bot.get_updates(offset=offset, timeout=0)  # confirm, as a stopping poller does
 
 
-@contextlib.asynccontextmanager
-async def polling(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
-    await app.initialize()
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(timeout=dtm.timedelta(seconds=5))
-    try:
-        yield
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+def mentions(username: str) -> Callable[[Message], bool]:
+    """A filter: the message has a ``mention`` entity of ``@username``."""
+    handle = f"@{username}"
+
+    def check(message: Message) -> bool:
+        text = message.text or ""
+        return any(
+            e.type == "mention" and e.extract_from(text) == handle for e in message.entities or ()
+        )
+
+    return check
 
 
 async def test_get_me_and_wrong_token(server: FakeTelegramServer, bot: Bot) -> None:
@@ -96,12 +102,17 @@ async def test_get_me_and_wrong_token(server: FakeTelegramServer, bot: Bot) -> N
 
     assert (me.id, me.username, me.is_bot) == (server.bot_id, server.bot_username, True)
     assert me.can_join_groups is True
-    intruder = Bot("999:wrong", base_url=server.base_url)
-    with pytest.raises(InvalidToken, match="rejected by the server"):
-        await intruder.initialize()
-    await intruder.shutdown()
+    with pytest.raises(TokenValidationError):
+        make_bot(server, "no-token")  # aiogram checks the token's shape before any request
+    intruder = make_bot(server, "999:wrong")
+    try:
+        with pytest.raises(TelegramUnauthorizedError) as caught:
+            await intruder.get_me()
+        assert caught.value.message == "Unauthorized"
+    finally:
+        await intruder.session.close()
     async with aiohttp.ClientSession() as http:
-        async with http.get(f"{server.base_url}{server.token}/noSuchMethod") as response:
+        async with http.get(f"{server.url}/bot{server.token}/noSuchMethod") as response:
             assert response.status == 404
             assert await response.json() == {
                 "ok": False,
@@ -109,67 +120,63 @@ async def test_get_me_and_wrong_token(server: FakeTelegramServer, bot: Bot) -> N
                 "description": "Not Found: method not found",
             }
         async with http.post(
-            f"{server.base_url}{server.token}/SENDMESSAGE", json={"chat_id": 1, "text": "x"}
+            f"{server.url}/bot{server.token}/SENDMESSAGE", json={"chat_id": 1, "text": "x"}
         ) as response:
             assert response.status == 400
             assert (await response.json())["description"] == "Bad Request: chat not found"
 
 
 async def test_polling_delivers_text_command_mention_voice_photo(
-    server: FakeTelegramServer,
+    server: FakeTelegramServer, bot: Bot
 ) -> None:
-    app = build_app(server)
+    router = Router()
     photo_bytes = png(1280, 960)
 
-    async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        await update.effective_message.reply_text("welcome")
+    @router.message(Command("start"))
+    async def on_start(message: Message) -> None:
+        await message.answer("welcome")
 
-    async def on_mention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        await update.effective_message.reply_text("you called?")
+    @router.message(mentions(server.bot_username))
+    async def on_mention(message: Message) -> None:
+        await message.answer("you called?")
 
-    async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        await update.effective_message.reply_text(f"echo: {update.effective_message.text}")
+    @router.message(F.text & ~F.text.startswith("/"))
+    async def on_text(message: Message) -> None:
+        await message.answer(f"echo: {message.text}")
 
-    async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        assert message is not None
+    @router.message(F.voice)
+    async def on_voice(message: Message, bot: Bot) -> None:
         assert message.voice is not None
-        data = await (await message.voice.get_file()).download_as_bytearray()
-        await message.reply_text(f"voice {bytes(data)!r} {message.voice.duration}")
+        data = await bot.download(message.voice)
+        assert data is not None
+        await message.answer(f"voice {data.read()!r} {message.voice.duration}s")
 
-    async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        assert message is not None
+    @router.message(F.photo)
+    async def on_photo(message: Message, bot: Bot) -> None:
+        assert message.photo is not None
         largest = message.photo[-1]
-        data = await (await largest.get_file()).download_as_bytearray()
-        same = bytes(data) == photo_bytes
-        await message.reply_text(f"photo {largest.width}x{largest.height} {same} {message.caption}")
+        data = await bot.download(largest)
+        assert data is not None
+        same = data.read() == photo_bytes
+        await message.answer(f"photo {largest.width}x{largest.height} {same} {message.caption}")
 
-    app.add_handler(CommandHandler("start", on_start))
-    app.add_handler(MessageHandler(filters.Mention(server.bot_username), on_mention))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
-    app.add_handler(MessageHandler(filters.VOICE, on_voice))
-    app.add_handler(MessageHandler(filters.PHOTO, on_photo))
-
-    async with polling(app):
-        server.send_text(ALICE, "/start")
-        server.send_text(ALICE, "hello")
-        server.send_text(BOB, f"/start@{server.bot_username}", chat=TEAM)
-        server.send_text(BOB, f"@{server.bot_username} what is 2+2?", chat=TEAM)
-        server.send_voice(ALICE, b"OggS-voice", duration=3)
-        last = server.send_photo(
-            ALICE, photo_bytes, width=1280, height=960, caption="what is this?"
-        )
-        await server.wait_for_calls("sendMessage", 4, chat_id=ALICE.id)
-        await server.wait_for_calls("sendMessage", 2, chat_id=TEAM.id)
+    dp = Dispatcher()
+    dp.include_router(router)
+    polling = asyncio.create_task(serve(dp, bot, updates=6))
+    server.send_text(ALICE, "/start")
+    server.send_text(ALICE, "hello")
+    server.send_text(BOB, f"/start@{server.bot_username}", chat=TEAM)
+    server.send_text(BOB, f"@{server.bot_username} what is 2+2?", chat=TEAM)
+    server.send_voice(ALICE, b"OggS-voice", duration=3)
+    last = server.send_photo(ALICE, photo_bytes, width=1280, height=960, caption="what is this?")
+    await server.wait_for_calls("sendMessage", 4, chat_id=ALICE.id)
+    await server.wait_for_calls("sendMessage", 2, chat_id=TEAM.id)
+    await polling
 
     assert [m["text"] for m in server.bot_messages(ALICE.id)] == [
         "welcome",
         "echo: hello",
-        "voice b'OggS-voice' 0:00:03",
+        "voice b'OggS-voice' 3s",
         "photo 1280x960 True what is this?",
     ]
     assert [m["text"] for m in server.bot_messages(TEAM.id)] == ["welcome", "you called?"]
@@ -180,8 +187,7 @@ async def test_polling_delivers_text_command_mention_voice_photo(
     # The final getUpdates confirmed everything: nothing is pending any more.
     final_poll = server.calls_of("getUpdates")[-1]
     assert final_poll.params["offset"] == str(last["update_id"] + 1)
-    async with Bot(server.token, base_url=server.base_url) as bot:
-        assert (await bot.get_webhook_info()).pending_update_count == 0
+    assert (await bot.get_webhook_info()).pending_update_count == 0
 
 
 async def test_offsets_confirm_and_redelivery(server: FakeTelegramServer, bot: Bot) -> None:
@@ -197,17 +203,19 @@ async def test_offsets_confirm_and_redelivery(server: FakeTelegramServer, bot: B
     assert [u.update_id for u in fetched] == [first["update_id"], second["update_id"]]
     assert [u.update_id for u in again] == [second["update_id"]]
     assert [u.update_id for u in redelivered] == [first["update_id"]]
-    assert empty == ()
+    assert empty == []
 
 
 async def test_long_poll_wakes_on_update_and_filters_allowed_updates(
     server: FakeTelegramServer, bot: Bot
 ) -> None:
     server.add_chat(ALICE)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a")]])
-    sent = await bot.send_message(ALICE.id, "pick", reply_markup=keyboard)
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="A", callback_data="a")]]
+    )
+    sent = await bot.send_message(chat_id=ALICE.id, text="pick", reply_markup=keyboard)
     server.send_text(ALICE, "ignored kind")
-    server.press_button(ALICE, sent.to_dict(), "a")
+    server.press_button(ALICE, sent.model_dump(mode="json", by_alias=True), "a")
 
     updates = await bot.get_updates(timeout=5, allowed_updates=["callback_query"])
 
@@ -215,30 +223,28 @@ async def test_long_poll_wakes_on_update_and_filters_allowed_updates(
     assert len(updates) == 1
 
 
-async def test_callback_query_round_trip(server: FakeTelegramServer) -> None:
-    app = build_app(server)
+async def test_callback_query_round_trip(server: FakeTelegramServer, bot: Bot) -> None:
+    router = Router()
 
-    async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        keyboard = [[InlineKeyboardButton("Again", callback_data="regen:1")]]
-        await update.effective_message.reply_text(
-            "pick", reply_markup=InlineKeyboardMarkup(keyboard)
-        )
+    @router.message(Command("start"))
+    async def on_start(message: Message) -> None:
+        keyboard = [[InlineKeyboardButton(text="Again", callback_data="regen:1")]]
+        await message.answer("pick", reply_markup=InlineKeyboardMarkup(inline_keyboard=keyboard))
 
-    async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        assert query is not None
-        assert query.message is not None
+    @router.callback_query()
+    async def on_button(query: CallbackQuery) -> None:
+        assert isinstance(query.message, Message)
         await query.answer("done")
-        await query.edit_message_text(f"chose {query.data}")
+        await query.message.edit_text(f"chose {query.data}")
 
-    app.add_handler(CommandHandler("start", on_start))
-    app.add_handler(CallbackQueryHandler(on_button))
-    async with polling(app):
-        server.send_text(ALICE, "/start")
-        [message] = await server.wait_for_bot_messages(ALICE.id, 1)
-        server.press_button(ALICE, message, "regen:1")
-        await server.wait_for_calls("editMessageText")
+    dp = Dispatcher()
+    dp.include_router(router)
+    polling = asyncio.create_task(serve(dp, bot, updates=2))
+    server.send_text(ALICE, "/start")
+    [message] = await server.wait_for_bot_messages(ALICE.id, 1)
+    server.press_button(ALICE, message, "regen:1")
+    await server.wait_for_calls("editMessageText")
+    await polling
 
     [edited] = server.bot_messages(ALICE.id)
     assert edited["text"] == "chose regen:1"
@@ -251,7 +257,7 @@ async def test_callback_query_round_trip(server: FakeTelegramServer) -> None:
 
 async def test_wait_for_calls_times_out_readably(server: FakeTelegramServer, bot: Bot) -> None:
     server.add_chat(ALICE)
-    await bot.send_chat_action(ALICE.id, "typing")
+    await bot.send_chat_action(chat_id=ALICE.id, action="typing")
     with pytest.raises(AssertionError) as caught:
         await server.wait_for_calls("sendMessage", timeout=0.05, chat_id=ALICE.id)
     message = str(caught.value)
@@ -264,7 +270,7 @@ async def test_subscribers_see_events(server: FakeTelegramServer, bot: Bot) -> N
     unsubscribe = server.subscribe(events.append)
     try:
         server.send_text(ALICE, "hi")
-        await bot.send_message(ALICE.id, "hello")
+        await bot.send_message(chat_id=ALICE.id, text="hello")
     finally:
         unsubscribe()
     kinds = [e.kind for e in events]
@@ -276,13 +282,13 @@ async def test_subscribers_see_events(server: FakeTelegramServer, bot: Bot) -> N
 async def test_get_updates_conflicts_while_webhook_set(
     server: FakeTelegramServer, bot: Bot
 ) -> None:
-    await bot.set_webhook("http://127.0.0.1:9/hook", secret_token="s3cr3t-Token_1")
-    with pytest.raises(Conflict, match="webhook is active"):
+    await bot.set_webhook(url="http://127.0.0.1:9/hook", secret_token="s3cr3t-Token_1")
+    with pytest.raises(TelegramConflictError, match="webhook is active"):
         await bot.get_updates(timeout=0)
-    with pytest.raises(BadRequest, match="Secret token contains unallowed characters"):
-        await bot.set_webhook("http://127.0.0.1:9/hook", secret_token="bad token!")
+    with pytest.raises(TelegramBadRequest, match="secret token contains unallowed characters"):
+        await bot.set_webhook(url="http://127.0.0.1:9/hook", secret_token="bad token!")
     await bot.delete_webhook()
-    assert await bot.get_updates(timeout=0) == ()
+    assert await bot.get_updates(timeout=0) == []
 
 
 async def test_user_side_replies_threads_privacy_and_blocking(
@@ -314,5 +320,5 @@ async def test_user_side_replies_threads_privacy_and_blocking(
     assert len(server.chat_log(TEAM.id)) == 2
 
     server.set_blocked(BOB)
-    with pytest.raises(Forbidden, match="bot was blocked by the user"):
-        await bot.send_message(BOB.id, "still there?")
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_message(chat_id=BOB.id, text="still there?")

@@ -1,14 +1,15 @@
 """Webhook delivery of the fake Bot API: headers, retries, giving up, at-least-once."""
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Message, Update
 from aiohttp import web
-from telegram import Bot, Update
-from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from telegemini.sandbox.fake_telegram import SECRET_HEADER, FakeTelegramServer, FakeUser
 
@@ -38,12 +39,18 @@ async def server() -> AsyncIterator[FakeTelegramServer]:
     await fake.stop()
 
 
-@pytest.fixture
-async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
+@pytest.fixture(autouse=True)
+def clean(server: FakeTelegramServer) -> None:
     server.reset()
     server.add_chat(ALICE)
-    async with Bot(server.token, base_url=server.base_url) as client:
-        yield client
+
+
+@pytest.fixture(scope="module")
+async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
+    api = TelegramAPIServer.from_base(server.url)
+    client = Bot(server.token, session=AiohttpSession(api=api))
+    yield client
+    await client.session.close()
 
 
 @pytest.fixture
@@ -64,7 +71,7 @@ async def test_delivery_has_json_and_secret_and_retries_on_500(
     server: FakeTelegramServer, bot: Bot, receiver: Receiver
 ) -> None:
     receiver.statuses = [500]
-    await bot.set_webhook(receiver.url, secret_token=SECRET)
+    await bot.set_webhook(url=receiver.url, secret_token=SECRET)
 
     update = server.send_text(ALICE, "hello")
     await server.wait_until(lambda: len(server.webhook_attempts) == 2, what="two attempts")
@@ -82,7 +89,7 @@ async def test_gives_up_then_delivers_in_order_later(
     server: FakeTelegramServer, bot: Bot, receiver: Receiver
 ) -> None:
     receiver.statuses = [503, 503, 503]
-    await bot.set_webhook(receiver.url)
+    await bot.set_webhook(url=receiver.url)
 
     first = server.send_text(ALICE, "one")
     await server.wait_until(lambda: len(server.webhook_attempts) == 3, what="three attempts")
@@ -100,7 +107,7 @@ async def test_gives_up_then_delivers_in_order_later(
 
 
 async def test_connection_error_is_recorded(server: FakeTelegramServer, bot: Bot) -> None:
-    await bot.set_webhook("http://127.0.0.1:9/unreachable")
+    await bot.set_webhook(url="http://127.0.0.1:9/unreachable")
     server.send_text(ALICE, "anyone?")
     await server.wait_until(lambda: len(server.webhook_attempts) == 3, what="three attempts")
 
@@ -110,46 +117,37 @@ async def test_connection_error_is_recorded(server: FakeTelegramServer, bot: Bot
     assert info.last_error_message.startswith("Connection failed")
 
 
-async def test_ptb_application_fed_by_webhook_sees_redelivery(
+async def test_aiogram_dispatcher_fed_by_webhook_sees_redelivery(
     server: FakeTelegramServer, bot: Bot
 ) -> None:
-    app = (
-        ApplicationBuilder()
-        .token(server.token)
-        .base_url(server.base_url)
-        .base_file_url(server.base_file_url)
-        .updater(None)
-        .build()
-    )
+    router = Router()
 
-    async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None
-        await update.effective_message.reply_text(f"got {update.update_id}")
+    @router.message(F.text)
+    async def on_text(message: Message, event_update: Update) -> None:
+        await message.answer(f"got {event_update.update_id}")
+
+    dp = Dispatcher()
+    dp.include_router(router)
 
     async def hook(request: web.Request) -> web.Response:
         if request.headers.get(SECRET_HEADER) != SECRET:
             return web.Response(status=403)
-        await app.update_queue.put(Update.de_json(json.loads(await request.read()), app.bot))
+        await dp.feed_raw_update(bot, await request.json())
         return web.Response()
 
-    app.add_handler(MessageHandler(filters.TEXT, on_text))
     web_app = web.Application()
     web_app.router.add_post("/webhook", hook)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/webhook"
-    await app.initialize()
-    await app.start()
     try:
-        await app.bot.set_webhook(url, secret_token=SECRET)
+        await bot.set_webhook(url=url, secret_token=SECRET)
         update = server.send_text(ALICE, "hi")
         await server.wait_for_calls("sendMessage", 1, chat_id=ALICE.id)
         server.redeliver(update)
         await server.wait_for_calls("sendMessage", 2, chat_id=ALICE.id)
     finally:
-        await app.stop()
-        await app.shutdown()
         await runner.cleanup()
 
     texts = [m["text"] for m in server.bot_messages(ALICE.id)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from telegram import Bot
+from aiogram import Bot
 
 from telegemini.core.models import Activity, ChatRef, ChatType
 from telegemini.tg.render import TelegramChatOutput

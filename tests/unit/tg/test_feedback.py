@@ -7,7 +7,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from telegram import Bot, Chat, Message, Update
+from aiogram import Bot
+from aiogram.types import Chat, Message
 
 from telegemini.core.models import Activity, ChatRef, ChatType, Reply
 from telegemini.tg.feedback import EarlyTyping
@@ -30,10 +31,15 @@ class ActionBot:
 
     async def send_message(self, chat_id: int, text: str, **_: Any) -> Message:
         self.events.append(f"message: {text}")
-        return Message(1, datetime.now(UTC), Chat(chat_id, "private"), text=text)
+        return Message(
+            message_id=1, date=datetime.now(UTC), chat=Chat(id=chat_id, type="private"), text=text
+        )
 
 
-def message(chat_id: int, *, text: str | None = "hello", chat_type: str = "private") -> Update:
+def message(
+    chat_id: int, *, text: str | None = "hello", chat_type: str = "private"
+) -> dict[str, Any]:
+    """A message update as Telegram sends it (early typing reads it before it is decoded)."""
     body: dict[str, Any] = {
         "message_id": 1,
         "date": 0,
@@ -44,7 +50,7 @@ def message(chat_id: int, *, text: str | None = "hello", chat_type: str = "priva
         body["text"] = text
     else:
         body["voice"] = {"file_id": "v", "file_unique_id": "v", "duration": 2}
-    return Update.de_json({"update_id": 1, "message": body}, None)
+    return {"update_id": 1, "message": body}
 
 
 async def test_messages_that_will_be_answered_get_typing_at_once():

@@ -1,12 +1,37 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from typing import Any, cast
 
 import pytest
-from telegram.error import RetryAfter
+from aiogram import Bot
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import SendChatAction, SendMessage, TelegramMethod
 
 from telegemini.tg.ratelimit import TIMING_MARGIN, Pacer, SlidingWindow, TelegramRateLimiter
+
+BOT = cast(Bot, object())  # the middleware only passes it on
+
+
+def message(chat_id: int) -> SendMessage:
+    return SendMessage(chat_id=chat_id, text="hi")
+
+
+def action(chat_id: int) -> SendChatAction:
+    return SendChatAction(chat_id=chat_id, action="typing")
+
+
+def flood(seconds: int) -> TelegramRetryAfter:
+    return TelegramRetryAfter(method=message(0), message="Too Many Requests", retry_after=seconds)
+
+
+async def call(limiter: TelegramRateLimiter, request: Any, method: TelegramMethod[Any]) -> Any:
+    """One Bot API call through the middleware; ``request`` stands in for the session."""
+
+    async def make_request(bot: Bot, method: TelegramMethod[Any]) -> Any:
+        return await request()
+
+    return await limiter(make_request, BOT, method)
 
 
 def test_sliding_window_books_distinct_slots():
@@ -47,12 +72,12 @@ async def send_times(limiter: TelegramRateLimiter, clock: Clock, chats: list[int
     """One message to each of ``chats`` in turn; when each went."""
     sent: list[float] = []
 
-    async def send(**_: object) -> bool:
+    async def send() -> bool:
         sent.append(clock.now)
         return True
 
     for chat in chats:
-        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": chat}, None)
+        await call(limiter, send, message(chat))
     return sent
 
 
@@ -68,13 +93,13 @@ async def test_retry_after_is_honoured_then_the_call_succeeds(monkeypatch):
     limiter = TelegramRateLimiter(clock=clock)
     attempts = []
 
-    async def send(**_: object) -> bool:
+    async def send() -> bool:
         attempts.append(clock.now)
         if len(attempts) == 1:
-            raise RetryAfter(timedelta(seconds=2))
+            raise flood(2)
         return True
 
-    result = await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 5}, None)
+    result = await call(limiter, send, message(5))
     assert result is True
     assert attempts == [0.0, 2.0]
 
@@ -82,29 +107,29 @@ async def test_retry_after_is_honoured_then_the_call_succeeds(monkeypatch):
 async def test_retry_after_beyond_the_cap_is_raised(monkeypatch):
     limiter = TelegramRateLimiter(max_retry_after=10)
 
-    async def send(**_: object) -> bool:
-        raise RetryAfter(timedelta(seconds=300))
+    async def send() -> bool:
+        raise flood(300)
 
-    with pytest.raises(RetryAfter):
-        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 5}, None)
+    with pytest.raises(TelegramRetryAfter):
+        await call(limiter, send, message(5))
 
 
 async def test_chat_actions_are_dropped_while_the_chat_is_paused(clock):
     limiter = TelegramRateLimiter(clock=clock, max_retries=0)
     calls = []
 
-    async def flood(**_: object) -> bool:
-        raise RetryAfter(timedelta(seconds=5))
+    async def flooded() -> bool:
+        raise flood(5)
 
-    async def action(**_: object) -> bool:
+    async def typing() -> bool:
         calls.append("action")
         return True
 
-    with pytest.raises(RetryAfter):
-        await limiter.process_request(flood, (), {}, "sendMessage", {"chat_id": 5}, 1)
-    assert await limiter.process_request(action, (), {}, "sendChatAction", {"chat_id": 5}, None)
+    with pytest.raises(TelegramRetryAfter):
+        await call(limiter, flooded, message(5))
+    assert await call(limiter, typing, action(5))
     assert calls == []  # dropped, not delayed
-    assert await limiter.process_request(action, (), {}, "sendChatAction", {"chat_id": 6}, None)
+    assert await call(limiter, typing, action(6))
     assert calls == ["action"]  # other chats are not paused
 
 

@@ -1,6 +1,6 @@
 """A fake Telegram Bot API server for end-to-end tests and the local sandbox.
 
-The real python-telegram-bot talks to it over HTTP. It keeps chats and messages, files and
+The real aiogram talks to it over HTTP. It keeps chats and messages, files and
 updates, enforces Telegram's limits with Telegram's error strings (MarkdownV2/HTML parsing,
 4096/1024 lengths, 64-byte callback data, 20 MB downloads, albums of 2-10 ...), delivers updates
 by long polling or webhook, and records every call for assertions.

@@ -7,6 +7,7 @@ gets back. Photos are checked as Telegram checks them (10 MB, width + height <= 
 
 from __future__ import annotations
 
+import mimetypes
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from .media import KINDS, SEND_METHODS, StoredFile, extension_of, image_size, ph
 from .models import ApiError, UploadedFile
 from .params import Context, Params
 
+MIME_TYPES = mimetypes.MimeTypes()  # Python's built-in table only: the same on every machine
 DEFAULT_PHOTO_SIZE = (512, 512)  # used when a photo's header cannot be read
 GROUPABLE = frozenset({"photo", "video", "audio", "document"})
 _NUMERIC_META = ("duration", "width", "height", "length")
@@ -99,8 +101,9 @@ def media_value(ctx: Context, kind: str, source: _Source, params: Params) -> Any
     if upload is not None:
         spec = KINDS[kind]
         mime = upload.content_type
-        if mime in ("", "application/octet-stream") and spec.mime_type:
-            mime = spec.mime_type
+        if mime in ("", "application/octet-stream"):
+            # aiogram sends every part as octet-stream; Telegram goes by the file name then.
+            mime = MIME_TYPES.guess_type(upload.filename)[0] or spec.mime_type or mime
         meta.update(file_name=upload.filename, mime_type=mime)
     for key in _NUMERIC_META:
         value = params.integer(key)

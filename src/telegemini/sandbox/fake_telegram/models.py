@@ -69,7 +69,7 @@ class RecordedCall:
     """One Bot API request the bot made, with the fake's answer.
 
     ``params`` holds the fields as sent: form values stay strings (``chat_id`` is ``"42"`` when
-    PTB sent it), JSON-typed fields (``reply_markup``, ``entities``, ``media`` ...) are decoded.
+    aiogram sent it), JSON-typed fields (``reply_markup``, ``entities``, ``media`` ...) are decoded.
     """
 
     method: str
@@ -88,6 +88,14 @@ class RecordedCall:
     def chat_id(self) -> int | None:
         """``params["chat_id"]`` as an int, or None when absent or not numeric."""
         return as_int(self.params.get("chat_id"))
+
+    def upload(self, param: str) -> UploadedFile:
+        """The file uploaded for ``param``: a part of that name, or the part its
+        ``attach://<name>`` value names (how aiogram sends every upload)."""
+        value = self.params.get(param)
+        if isinstance(value, str) and value.startswith("attach://"):
+            return self.files[value.removeprefix("attach://")]
+        return self.files[param]
 
     @property
     def description(self) -> str | None:
@@ -132,7 +140,7 @@ class WebhookAttempt:
 
 
 class ApiError(Exception):
-    """A Bot API error: the HTTP status equals ``error_code``, as PTB reads the status."""
+    """A Bot API error: the HTTP status equals ``error_code``, as aiogram reads the status."""
 
     def __init__(
         self, status: int, description: str, parameters: dict[str, Any] | None = None

@@ -1,8 +1,8 @@
 """Reading a Bot API request: query string, urlencoded, multipart or JSON body.
 
-PTB sends form fields (non-strings JSON-encoded) and, with files, multipart parts named after
-the parameter or ``attach://`` names. Other clients send JSON bodies. ``read_request`` gives one
-flat dict with JSON-typed fields decoded, plus the uploaded files.
+aiogram sends form fields (non-strings JSON-encoded) and, with files, multipart parts named by
+``attach://`` references; other clients name a part after its parameter or send JSON bodies.
+``read_request`` gives one flat dict with JSON-typed fields decoded, plus the uploaded files.
 """
 
 from __future__ import annotations

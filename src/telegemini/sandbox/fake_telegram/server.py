@@ -1,13 +1,13 @@
-"""The fake Telegram Bot API server: an aiohttp app that the real python-telegram-bot talks to.
+"""The fake Telegram Bot API server: an aiohttp app that the real aiogram talks to.
 
 Routes: ``/bot{token}/{method}`` (GET or POST, method names case-insensitive) and
 ``/file/bot{token}/{file_path}``. Every call is recorded; errors use Telegram's envelope and
-HTTP status (PTB reads the status). Typical test use::
+HTTP status (aiogram picks its exception by the status). Typical test use::
 
     server = FakeTelegramServer()
     await server.start()
-    app = ApplicationBuilder().token(server.token).base_url(server.base_url)
-        .base_file_url(server.base_file_url).build()
+    api = TelegramAPIServer.from_base(server.url)
+    bot = Bot(server.token, session=AiohttpSession(api=api))
     ...
     server.send_text(alice, "/start")
     [call] = await server.wait_for_calls("sendMessage", chat_id=alice.id)
@@ -122,17 +122,20 @@ class FakeTelegramServer(UserActions, Inspection):
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``, the Bot API root (``TELEGRAM_API_BASE_URL``)."""
+        """``http://127.0.0.1:PORT``, the Bot API root (``TELEGRAM_API_BASE_URL``).
+
+        For aiogram: ``TelegramAPIServer.from_base(server.url)``.
+        """
         return f"http://{self._host}:{self.port}"
 
     @property
     def base_url(self) -> str:
-        """For ``ApplicationBuilder().base_url(...)``: PTB appends the token and method."""
+        """``{url}/bot``: the prefix a client appends ``{token}/{method}`` to."""
         return f"{self.url}/bot"
 
     @property
     def base_file_url(self) -> str:
-        """For ``ApplicationBuilder().base_file_url(...)``."""
+        """``{url}/file/bot``: the prefix a client appends ``{token}/{file_path}`` to."""
         return f"{self.url}/file/bot"
 
     # --- life cycle -------------------------------------------------------------------------

@@ -1,0 +1,155 @@
+"""Typed routing: the aiogram ``Dispatcher`` with one router per feature.
+
+Every message first passes ``Addressed``, which translates it (or a whole album) into the core's
+``IncomingMessage`` and stops what is not for the bot (group messages that do not mention,
+answer or command it). The routers then choose by what the message is: a command of their
+feature (from the command registry), a voice note, a photo, or text; button presses by their
+callback data. Handlers stay thin: the core does the rest and the output renders it.
+
+To add a command: declare it in ``core/commands.py`` (``COMMANDS``) with its feature, handle it
+in the core; the routers, ``/help`` and the command menus follow from the registry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.dispatcher.middlewares.base import BaseMiddleware
+from aiogram.filters import Filter
+from aiogram.types import ErrorEvent, Message, TelegramObject, Update
+
+from telegemini.core.assistant import Assistant
+from telegemini.core.commands import Feature, commands_of
+from telegemini.core.models import AttachmentKind, IncomingMessage
+from telegemini.tg.buttons import button_routers
+from telegemini.tg.feedback import EarlyTyping
+from telegemini.tg.render import TelegramChatOutput
+from telegemini.tg.translate import merge_album, to_incoming
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+VOICE_KINDS = frozenset({AttachmentKind.VOICE, AttachmentKind.AUDIO, AttachmentKind.VIDEO_NOTE})
+
+
+class Addressed(BaseMiddleware):
+    """Outer middleware of every message: ``incoming`` and ``out`` for the handlers, or the
+    message stops here when it is not for the bot. An album arrives as its first message with
+    the others in ``album``; the core gets one message with every picture."""
+
+    def __init__(self, early: EarlyTyping | None) -> None:
+        self._early = early
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Message)
+        bot: Bot = data["bot"]
+        me = await bot.me()  # asked once, then cached by aiogram
+        update_id = data["event_update"].update_id
+        incoming = to_incoming(
+            event, update_id=update_id, bot_id=me.id, bot_username=me.username or ""
+        )
+        album: list[Message] = data.get("album") or []
+        if incoming is not None and album:
+            parts = [incoming]
+            for part in album[1:]:
+                translated = to_incoming(
+                    part,
+                    update_id=update_id,
+                    bot_id=me.id,
+                    bot_username=me.username or "",
+                    addressed=True,  # the album's first part decided that
+                )
+                if translated is not None:
+                    parts.append(translated)
+            incoming = merge_album(parts)
+        if incoming is None:
+            return None
+        data["incoming"] = incoming
+        data["out"] = TelegramChatOutput(
+            bot,
+            incoming.chat,
+            thread_id=incoming.thread_id,
+            reply_to_message_id=incoming.message_id,
+            draft_id=incoming.message_id,
+            early=self._early,
+        )
+        return await handler(event, data)
+
+
+class IsCommand(Filter):
+    """A command of one feature, as the command registry declares it."""
+
+    def __init__(self, feature: Feature) -> None:
+        self._names = frozenset(c.name for c in commands_of(feature))
+
+    async def __call__(self, message: Message, incoming: IncomingMessage) -> bool:
+        return incoming.command is not None and incoming.command.name in self._names
+
+
+class AnyCommand(Filter):
+    async def __call__(self, message: Message, incoming: IncomingMessage) -> bool:
+        return incoming.command is not None
+
+
+class Carries(Filter):
+    """Messages with an attachment of one of ``kinds``."""
+
+    def __init__(self, kinds: frozenset[AttachmentKind]) -> None:
+        self._kinds = kinds
+
+    async def __call__(self, message: Message, incoming: IncomingMessage) -> bool:
+        return any(a.kind in self._kinds for a in incoming.attachments)
+
+
+def build_dispatcher(assistant: Assistant, early: EarlyTyping | None = None) -> Dispatcher:
+    """The dispatcher the inbox pump feeds; nothing else feeds it."""
+    dispatcher = Dispatcher(disable_fsm=True, name="telegemini")
+    dispatcher.message.outer_middleware(Addressed(early))
+
+    async def answer(message: Message, incoming: IncomingMessage, out: TelegramChatOutput) -> None:
+        await assistant.handle(incoming, out)
+
+    routers: list[Router] = []
+    for feature in Feature:
+        router = Router(name=feature.value)
+        router.message.register(answer, IsCommand(feature))
+        routers.append(router)
+    by_name = {router.name: router for router in routers}
+    by_name[Feature.IMAGES.value].message.register(
+        answer, Carries(frozenset({AttachmentKind.PHOTO}))
+    )
+    voice = Router(name="voice")
+    voice.message.register(answer, Carries(VOICE_KINDS))
+    chat = by_name[Feature.CHAT.value]
+    chat.message.register(answer, AnyCommand())  # not in the registry: "unknown command"
+    chat.message.register(answer)  # text, documents, and what the core declines politely
+    dispatcher.include_routers(*routers, voice, *button_routers(assistant))
+    dispatcher.errors.register(_log_error)
+    return dispatcher
+
+
+async def _log_error(event: ErrorEvent) -> bool:
+    update_id = event.update.update_id
+    log.error(
+        "error while handling update %s",
+        update_id,
+        exc_info=event.exception,
+        extra={"update_id": update_id},
+    )
+    return True
+
+
+def feeder(dispatcher: Dispatcher, bot: Bot) -> Callable[[list[dict[str, Any]]], Awaitable[None]]:
+    """What the inbox pump calls with each unit of work: one update, or an album's updates."""
+
+    async def feed(updates: list[dict[str, Any]]) -> None:
+        parsed = [Update.model_validate(u, context={"bot": bot}) for u in updates]
+        extra: dict[str, Any] = {}
+        if len(parsed) > 1:
+            extra["album"] = [u.message for u in parsed if u.message is not None]
+        await dispatcher.feed_update(bot, parsed[0], **extra)
+
+    return feed
