@@ -76,7 +76,7 @@ async def test_hd_sends_the_original_as_a_document(image_bot, telegram, gemini, 
 async def test_photo_with_caption_in_image_mode_edits_it(image_bot, telegram, gemini, alice):
     telegram.send_text(alice, "/mode")
     [menu] = await telegram.wait_for_bot_messages(alice.id, 1)
-    telegram.press_button(alice, menu, "md:image")
+    telegram.press_button(alice, menu, "set:md:image")
     await telegram.wait_for_calls("answerCallbackQuery")
     original = _png_bytes("red")
     telegram.send_photo(alice, original, width=40, height=30, caption="make it watercolour")

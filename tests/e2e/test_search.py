@@ -58,7 +58,7 @@ async def test_a_user_can_turn_search_off_in_settings(start_bot, telegram, gemin
     telegram.send_text(alice, "/settings")
     [screen] = await telegram.wait_for_bot_messages(alice.id, 1)
     assert "Web search: on" in screen["text"]
-    telegram.press_button(alice, screen, "ws:off")
+    telegram.press_button(alice, screen, "set:ws:off")
     await telegram.wait_for_calls("answerCallbackQuery")
     telegram.send_text(alice, "news?")
     await telegram.wait_for_bot_messages(alice.id, 2)

@@ -138,7 +138,7 @@ async def test_tts_failure_still_leaves_the_text_reply(voice_bot, telegram, gemi
 async def test_transcription_mode(voice_bot, telegram, gemini, alice):
     telegram.send_text(alice, "/mode")
     [menu] = await telegram.wait_for_bot_messages(alice.id, 1)
-    telegram.press_button(alice, menu, "md:transcription")
+    telegram.press_button(alice, menu, "set:md:transcription")
     await telegram.wait_for_calls("answerCallbackQuery")
     [menu] = telegram.bot_messages(alice.id)
     assert menu["text"].startswith("Mode: Transcription.")
@@ -158,7 +158,7 @@ async def test_translation_mode_speaks_the_translation(voice_bot, telegram, gemi
     await telegram.wait_for_bot_messages(alice.id, 1)
     telegram.send_text(alice, "/mode")
     menu = (await telegram.wait_for_bot_messages(alice.id, 2))[1]
-    telegram.press_button(alice, menu, "md:translation")
+    telegram.press_button(alice, menu, "set:md:translation")
     await telegram.wait_for_calls("answerCallbackQuery")
     telegram.send_text(alice, "good morning")
     messages = await telegram.wait_for_bot_messages(alice.id, 4)
@@ -176,9 +176,9 @@ async def test_voice_picker_changes_the_voice(voice_bot, telegram, gemini, alice
     telegram.send_text(alice, "/voice")
     [picker] = await telegram.wait_for_bot_messages(alice.id, 1)
     datas = [b["callback_data"] for row in picker["reply_markup"]["inline_keyboard"] for b in row]
-    assert "vn:Puck" in datas
+    assert "set:vn:Puck" in datas
     assert all(len(d.encode()) <= 64 for d in datas)
-    telegram.press_button(alice, picker, "vn:Puck")
+    telegram.press_button(alice, picker, "set:vn:Puck")
     await telegram.wait_for_calls("answerCallbackQuery")
     telegram.send_text(alice, "hi")
     await telegram.wait_for_bot_messages(alice.id, 3)
@@ -196,7 +196,7 @@ async def test_forged_button_changes_nothing(voice_bot, telegram, alice):
                 "id": "forged-1",
                 "from": {"id": alice.id, "is_bot": False, "first_name": "Alice"},
                 "chat_instance": "x",
-                "data": "md:superuser",
+                "data": "set:md:superuser",
                 "message": menu,
             }
         }
@@ -215,9 +215,9 @@ async def test_settings_shows_everything_in_the_users_language(voice_bot, telegr
     [screen] = await telegram.wait_for_bot_messages(user.id, 1)
     assert screen["text"].startswith("Настройки")
     assert "Голосовые ответы: вкл" in screen["text"]
-    telegram.press_button(user, screen, "ui:menu")
+    telegram.press_button(user, screen, "set:ui:menu")
     await telegram.wait_for_calls("editMessageText")
-    telegram.press_button(user, telegram.bot_messages(user.id)[0], "ui:en")
+    telegram.press_button(user, telegram.bot_messages(user.id)[0], "set:ui:en")
     await telegram.wait_until(
         lambda: telegram.bot_messages(user.id)[0]["text"] == "Language of the bot's messages:",
         timeout=5,

@@ -9,6 +9,7 @@ from telegemini.coordination.memory import MemoryRateLimiter
 from telegemini.core.admin import AdminDesk
 from telegemini.core.alerts import Alerter
 from telegemini.core.assistant import Assistant, AssistantConfig
+from telegemini.core.buttons import ButtonAction
 from telegemini.core.captcha import CaptchaConfig, CaptchaDesk
 from telegemini.core.chat import ChatConfig, ChatService
 from telegemini.core.conversation import Conversation, ConversationConfig
@@ -154,11 +155,16 @@ class World:
         return out
 
     async def press(
-        self, data: str, *, user: UserRef = USER, chat: ChatRef | None = None, message_id: int = 5
+        self,
+        action: ButtonAction,
+        *,
+        user: UserRef = USER,
+        chat: ChatRef | None = None,
+        message_id: int = 5,
     ) -> FakeChatOutput:
         out = FakeChatOutput()
         callback = IncomingCallback(
-            1, "cb", chat or ChatRef(user.id, ChatType.PRIVATE), user, message_id, data
+            1, "cb", chat or ChatRef(user.id, ChatType.PRIVATE), user, message_id, action
         )
         await self.assistant.handle_callback(callback, out)
         return out

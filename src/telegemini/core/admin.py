@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from telegemini.core.buttons import BroadcastPress
 from telegemini.core.guards import Guard
 from telegemini.core.i18n import Translator
 from telegemini.core.models import (
@@ -193,23 +194,27 @@ class AdminDesk:
         self._broadcasts[confirmation] = text.strip()
         buttons = (
             (
-                Button(t("admin.broadcast_send", count=len(targets)), f"bc:go:{confirmation}"),
-                Button(t("admin.broadcast_cancel"), f"bc:no:{confirmation}"),
+                Button(
+                    t("admin.broadcast_send", count=len(targets)),
+                    BroadcastPress(send=True, token=confirmation),
+                ),
+                Button(t("admin.broadcast_cancel"), BroadcastPress(send=False, token=confirmation)),
             ),
         )
         preview = t("admin.broadcast_confirm", count=len(targets), text=text.strip())
         await out.send(Reply(preview, markdown=False, buttons=buttons))
 
-    async def button(self, callback: IncomingCallback, out: ChatOutput, t: Translator) -> None:
-        parts = callback.data.split(":")
+    async def button(
+        self, press: BroadcastPress, callback: IncomingCallback, out: ChatOutput, t: Translator
+    ) -> None:
         if not self._guard.is_admin(callback.user.id):
             await out.answer_callback(t("admin.only"))
             return
-        if len(parts) != 3 or parts[0] != "bc" or parts[2] not in self._broadcasts:
+        if press.token not in self._broadcasts:
             await out.answer_callback(t("callback.invalid"))
             return
-        text = self._broadcasts.pop(parts[2])
-        if parts[1] != "go":
+        text = self._broadcasts.pop(press.token)
+        if not press.send:
             await out.edit(
                 callback.message_id, Reply(t("admin.broadcast_cancelled"), markdown=False)
             )

@@ -10,6 +10,13 @@ from dataclasses import dataclass, replace
 
 from telegemini.core.admin import AdminDesk
 from telegemini.core.alerts import Alerter
+from telegemini.core.buttons import (
+    BroadcastPress,
+    CaptchaPress,
+    ImageAction,
+    ImagePress,
+    SettingPress,
+)
 from telegemini.core.captcha import CaptchaDesk
 from telegemini.core.commands import Commands, Feature, find_command
 from telegemini.core.conversation import Caller, Conversation, error_reference, error_text
@@ -173,31 +180,32 @@ class Assistant:
     async def handle_callback(self, callback: IncomingCallback, out: ChatOutput) -> None:
         prefs = await self._store.load_preferences(callback.chat.id, callback.user.id)
         t = translator(prefs, callback.user)
+        press = callback.action
         try:
             user = await self._store.remember_user(callback.user)
             admin = self._guard.is_admin(user.id)
-            if callback.data.startswith("cap:"):
+            if isinstance(press, CaptchaPress):
                 await self._captcha_button(user, callback, out, t)
                 return
             if (user.banned and not admin) or not self._guard.allows(user, callback.chat.id):
                 await out.answer_callback(t("callback.invalid"))
                 return
-            if callback.data.startswith("bc:"):
-                await self._admin.button(callback, out, t)
-            elif callback.data.startswith("im:"):
+            if isinstance(press, BroadcastPress):
+                await self._admin.button(press, callback, out, t)
+            elif isinstance(press, ImagePress):
                 caller = Caller(user, prefs, self.effective(prefs), out, t)
-                await self._image_button(callback, caller)
+                await self._image_button(press, callback, caller)
             else:
-                await self._preference_button(callback, prefs, out)
+                await self._preference_button(press, callback, prefs, out)
         except UserFacingError as exc:
             await self._explain(exc, callback.user.id, out, t)
         except Exception as exc:
             await self._unexpected(exc, callback.chat.id, callback.user.id, out, t)
 
     async def _preference_button(
-        self, callback: IncomingCallback, prefs: Preferences, out: ChatOutput
+        self, press: SettingPress, callback: IncomingCallback, prefs: Preferences, out: ChatOutput
     ) -> None:
-        applied = self.screens.apply(callback.data, prefs)
+        applied = self.screens.apply(press, prefs)
         if applied is None:
             await out.answer_callback(translator(prefs, callback.user)("callback.invalid"))
             return
@@ -224,35 +232,28 @@ class Assistant:
             )
             await self.handle(message, out)
 
-    async def _image_button(self, callback: IncomingCallback, caller: Caller) -> None:
+    async def _image_button(
+        self, press: ImagePress, callback: IncomingCallback, caller: Caller
+    ) -> None:
         out, t = caller.out, caller.t
-        parts = callback.data.split(":")
-        if len(parts) == 4:
-            parts[3] = parts[3].replace("x", ":")  # ratios travel as 16x9
-        job = await self._store.load_image_job(parts[2]) if len(parts) >= 3 else None
-        action = parts[1] if len(parts) >= 3 else ""
-        valid_ratio = action != "r" or (len(parts) == 4 and parts[3] in ASPECT_RATIOS)
-        if (
-            job is None
-            or job.chat_id != callback.chat.id
-            or action not in "vhbr"
-            or not valid_ratio
-        ):
+        job = await self._store.load_image_job(press.job_id)
+        valid_ratio = press.action is not ImageAction.RATIO or press.ratio in ASPECT_RATIOS
+        if job is None or job.chat_id != callback.chat.id or not valid_ratio:
             await out.answer_callback(t("callback.invalid"))
             return
         await out.answer_callback(t("image.working"))
         images = self._conversation.images
         owner = callback.user.id
-        if action == "v":
+        if press.action is ImageAction.VARIANT:
             await self._conversation.make_image(
                 images.derive(job, user_id=owner), caller, fresh=True
             )
-        elif action == "h":
+        elif press.action is ImageAction.HD:
             await self._conversation.make_image(images.derive(job, size=HD, user_id=owner), caller)
-        elif action == "b":
+        elif press.action is ImageAction.BATCH:
             await self._conversation.make_image(
                 images.derive(job, user_id=owner), caller, batch=True
             )
         else:
-            changed = images.derive(job, aspect_ratio=parts[3], user_id=owner)
+            changed = images.derive(job, aspect_ratio=press.ratio, user_id=owner)
             await self._conversation.make_image(changed, caller)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from telegemini.core.buttons import CaptchaPress
 from telegemini.core.i18n import Translator
 from telegemini.core.models import Button, Captcha, IncomingCallback, Reply, UserRecord
 from telegemini.core.ports import ChatOutput, Store
@@ -73,7 +74,7 @@ class CaptchaDesk:
             failures=failures,
             pending_text=pending,
         )
-        buttons = (tuple(Button(emoji, f"cap:{emoji}") for emoji, _ in offered),)
+        buttons = (tuple(Button(emoji, CaptchaPress(emoji)) for emoji, _ in offered),)
         question = t(
             "captcha.ask", thing=t(f"captcha.{answer[1]}"), seconds=round(self.config.timeout)
         )
@@ -85,8 +86,8 @@ class CaptchaDesk:
         """Check a tap. Returns the kept first message when the user passed, else None."""
         captcha = await self._store.load_captcha(user.id)
         now = self._clock()
-        chosen = callback.data.removeprefix("cap:")
-        if captcha is None or not callback.data.startswith("cap:"):
+        press = callback.action
+        if captcha is None or not isinstance(press, CaptchaPress):
             await out.answer_callback(t("callback.invalid"))
             return None
         if captcha.cooldown_until > now:
@@ -94,7 +95,7 @@ class CaptchaDesk:
                 t("captcha.cooldown", minutes=max(1, round((captcha.cooldown_until - now) / 60)))
             )
             return None
-        if chosen == captcha.answer and now <= captcha.expires_at:
+        if press.answer == captcha.answer and now <= captcha.expires_at:
             await self._store.save_user(replace(user, verified=True))
             await self._store.delete_captcha(user.id)
             await out.edit(callback.message_id, Reply(t("captcha.passed"), markdown=False))

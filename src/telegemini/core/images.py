@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from telegemini.core.buttons import ImageAction, ImagePress
 from telegemini.core.i18n import Translator
 from telegemini.core.models import (
     ASPECT_RATIOS,
@@ -63,15 +64,15 @@ def request_key(job: ImageJob) -> str:
 
 
 def job_buttons(job: ImageJob, t: Translator) -> tuple[tuple[Button, ...], ...]:
-    """🔄 variant · ⬆️ HD · ×4, then the aspect ratios; data stays far under 64 bytes."""
-    actions = [Button(t("image.button_variant"), f"im:v:{job.id}")]
+    """🔄 variant · ⬆️ HD · ×4, then the aspect ratios."""
+    actions = [Button(t("image.button_variant"), ImagePress(ImageAction.VARIANT, job.id))]
     if job.size != HD:
-        actions.append(Button(t("image.button_hd"), f"im:h:{job.id}"))
-    actions.append(Button(t("image.button_batch"), f"im:b:{job.id}"))
+        actions.append(Button(t("image.button_hd"), ImagePress(ImageAction.HD, job.id)))
+    actions.append(Button(t("image.button_batch"), ImagePress(ImageAction.BATCH, job.id)))
     ratios = tuple(
         Button(
             f"✓ {r}" if r == (job.aspect_ratio or "1:1") else r,
-            f"im:r:{job.id}:{r.replace(':', 'x')}",  # ":" separates the fields
+            ImagePress(ImageAction.RATIO, job.id, ratio=r),
         )
         for r in RATIO_BUTTONS
     )

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from telegemini.core.buttons import ButtonAction
+
 
 @dataclass(frozen=True, slots=True)
 class ChatKey:
@@ -159,7 +161,7 @@ class IncomingCallback:
     chat: ChatRef
     user: UserRef
     message_id: int
-    data: str
+    action: ButtonAction
     thread_id: int | None = None
 
     @property
@@ -286,7 +288,7 @@ class Reply:
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
-    data: str
+    action: ButtonAction
 
 
 @dataclass(slots=True)

@@ -1,7 +1,7 @@
 """Per-user settings screens: /mode, /voice, /language, /lang, /settings and their buttons.
 
-Button data is ``<field>:<value>``, at most 64 bytes, and every value is checked against what
-the screen offered: a forged or stale button changes nothing.
+A button carries a ``SettingPress`` (the setting and the value), and every value is checked
+against what the screen offers: a forged or stale button changes nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from telegemini.core.buttons import MENU, Setting, SettingPress
 from telegemini.core.i18n import LANGUAGES, Translator
 from telegemini.core.models import Button, Mode, Preferences, Reply
 from telegemini.core.modes import DEFAULT_TARGET_LANGUAGE, LANGUAGE_NAMES
@@ -21,7 +22,6 @@ UI_LANGUAGE_NAMES = {
     "ru": "Русский",
 }
 TARGET_CHOICES = ("en", "es", "fr", "de", "it", "pt", "ru", "zh", "ja", "ko", "ar", "hi")
-CALLBACK_LIMIT = 64  # bytes, Telegram's limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,10 @@ class Effective:
 
 def _mark(label: str, chosen: bool) -> str:
     return f"✓ {label}" if chosen else label
+
+
+def _press(setting: Setting, value: str = MENU) -> SettingPress:
+    return SettingPress(setting, value)
 
 
 def _rows(buttons: list[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:
@@ -72,35 +76,38 @@ class PreferenceScreens:
             text += "\n" + t("settings.search", state=on_off[effective.search])
         flip = "off" if effective.voice_replies else "on"
         buttons: tuple[tuple[Button, ...], ...] = (
-            (Button(t("button.mode", mode=self.mode_name(prefs.mode, t)), "md:menu"),),
+            (Button(t("button.mode", mode=self.mode_name(prefs.mode, t)), _press(Setting.MODE)),),
             (
                 Button(
-                    t("button.voice_replies", state=on_off[effective.voice_replies]), f"vo:{flip}"
+                    t("button.voice_replies", state=on_off[effective.voice_replies]),
+                    _press(Setting.VOICE_REPLIES, flip),
                 ),
-                Button(t("button.voice", voice=effective.voice), "vn:menu"),
+                Button(t("button.voice", voice=effective.voice), _press(Setting.VOICE)),
             ),
             (
-                Button(t("button.target", target=target), "tg:menu"),
-                Button(t("button.ui", ui=ui), "ui:menu"),
+                Button(t("button.target", target=target), _press(Setting.TARGET)),
+                Button(t("button.ui", ui=ui), _press(Setting.UI)),
             ),
             (
                 Button(
                     t("button.expressive", state=on_off[prefs.expressive]),
-                    f"ex:{'off' if prefs.expressive else 'on'}",
+                    _press(Setting.EXPRESSIVE, "off" if prefs.expressive else "on"),
                 ),
             ),
         )
         if effective.search_available:
             search = Button(
                 t("button.search", state=on_off[effective.search]),
-                f"ws:{'off' if effective.search else 'on'}",
+                _press(Setting.SEARCH, "off" if effective.search else "on"),
             )
             buttons = (*buttons, (search,))
         return Reply(text, markdown=False, buttons=buttons)
 
     def mode_screen(self, prefs: Preferences, t: Translator) -> Reply:
         buttons = [
-            Button(_mark(self.mode_name(mode, t), mode is prefs.mode), f"md:{mode.value}")
+            Button(
+                _mark(self.mode_name(mode, t), mode is prefs.mode), _press(Setting.MODE, mode.value)
+            )
             for mode in Mode
         ]
         lines = [t("mode.current", mode=self.mode_name(prefs.mode, t)), ""]
@@ -111,8 +118,10 @@ class PreferenceScreens:
         effective = self._effective(prefs)
         state = t("settings.on") if effective.voice_replies else t("settings.off")
         flip = "off" if effective.voice_replies else "on"
-        toggle = Button(t("button.voice_replies", state=state), f"vo:{flip}")
-        voices = [Button(_mark(v, v == effective.voice), f"vn:{v}") for v in self._voices]
+        toggle = Button(t("button.voice_replies", state=state), _press(Setting.VOICE_REPLIES, flip))
+        voices = [
+            Button(_mark(v, v == effective.voice), _press(Setting.VOICE, v)) for v in self._voices
+        ]
         return Reply(
             t("voice.pick", state=state, voice=effective.voice),
             markdown=False,
@@ -120,9 +129,11 @@ class PreferenceScreens:
         )
 
     def ui_screen(self, prefs: Preferences, t: Translator) -> Reply:
-        buttons = [Button(_mark(t("ui.auto"), prefs.ui_language is None), "ui:auto")]
+        buttons = [
+            Button(_mark(t("ui.auto"), prefs.ui_language is None), _press(Setting.UI, "auto"))
+        ]
         buttons += [
-            Button(_mark(name, prefs.ui_language == code), f"ui:{code}")
+            Button(_mark(name, prefs.ui_language == code), _press(Setting.UI, code))
             for code, name in UI_LANGUAGE_NAMES.items()
         ]
         return Reply(t("ui.pick"), markdown=False, buttons=(*_rows(buttons, 2), self._back(t)))
@@ -130,7 +141,9 @@ class PreferenceScreens:
     def target_screen(self, prefs: Preferences, t: Translator) -> Reply:
         current = prefs.target_language or DEFAULT_TARGET_LANGUAGE
         buttons = [
-            Button(_mark(LANGUAGE_NAMES[c], LANGUAGE_NAMES[c] == current), f"tg:{c}")
+            Button(
+                _mark(LANGUAGE_NAMES[c], LANGUAGE_NAMES[c] == current), _press(Setting.TARGET, c)
+            )
             for c in TARGET_CHOICES
         ]
         return Reply(
@@ -140,40 +153,43 @@ class PreferenceScreens:
         )
 
     def _back(self, t: Translator) -> tuple[Button, ...]:
-        return (Button(t("button.back"), "st:menu"),)
+        return (Button(t("button.back"), _press(Setting.SETTINGS)),)
 
     # --- button presses ------------------------------------------------------------------------
 
-    def apply(self, data: str, prefs: Preferences) -> tuple[Preferences, str] | None:
-        """(new preferences, screen to show) for a button, or None when the data is not one of
-        ours (forged, stale, or over Telegram's limit)."""
-        if len(data.encode()) > CALLBACK_LIMIT or ":" not in data:
-            return None
-        field, value = data.split(":", 1)
-        if value == "menu":
-            return (prefs, field) if field in {"st", "md", "vn", "tg", "ui"} else None
-        if field == "md" and value in {m.value for m in Mode}:
-            return replace(prefs, mode=Mode(value)), "md"
-        if field == "vo" and value in {"on", "off"}:
-            return replace(prefs, voice_replies=value == "on"), "vn"
-        if field == "vn" and value in self._voices:
-            return replace(prefs, voice=value), "vn"
-        if field == "ex" and value in {"on", "off"}:
-            return replace(prefs, expressive=value == "on"), "st"
-        if field == "ws" and value in {"on", "off"}:
-            return replace(prefs, search=value == "on"), "st"
-        if field == "tg" and value in TARGET_CHOICES:
-            return replace(prefs, target_language=LANGUAGE_NAMES[value]), "tg"
-        if field == "ui" and (value == "auto" or value in LANGUAGES):
-            return replace(prefs, ui_language=None if value == "auto" else value), "ui"
+    def apply(self, press: SettingPress, prefs: Preferences) -> tuple[Preferences, Setting] | None:
+        """(new preferences, screen to show) for a button, or None when its value is not one
+        the screens offer (forged or stale)."""
+        setting, value = press.setting, press.value
+        if value == MENU:
+            return (prefs, setting) if setting in _SCREENS else None
+        on_off = value in {"on", "off"}
+        if setting is Setting.MODE and value in {m.value for m in Mode}:
+            return replace(prefs, mode=Mode(value)), Setting.MODE
+        if setting is Setting.VOICE_REPLIES and on_off:
+            return replace(prefs, voice_replies=value == "on"), Setting.VOICE
+        if setting is Setting.VOICE and value in self._voices:
+            return replace(prefs, voice=value), Setting.VOICE
+        if setting is Setting.EXPRESSIVE and on_off:
+            return replace(prefs, expressive=value == "on"), Setting.SETTINGS
+        if setting is Setting.SEARCH and on_off:
+            return replace(prefs, search=value == "on"), Setting.SETTINGS
+        if setting is Setting.TARGET and value in TARGET_CHOICES:
+            return replace(prefs, target_language=LANGUAGE_NAMES[value]), Setting.TARGET
+        if setting is Setting.UI and (value == "auto" or value in LANGUAGES):
+            return replace(prefs, ui_language=None if value == "auto" else value), Setting.UI
         return None
 
-    def screen(self, name: str, prefs: Preferences, t: Translator) -> Reply:
+    def screen(self, name: Setting | str, prefs: Preferences, t: Translator) -> Reply:
         screens = {
-            "st": self.settings_screen,
-            "md": self.mode_screen,
-            "vn": self.voice_screen,
-            "tg": self.target_screen,
-            "ui": self.ui_screen,
+            Setting.SETTINGS: self.settings_screen,
+            Setting.MODE: self.mode_screen,
+            Setting.VOICE: self.voice_screen,
+            Setting.TARGET: self.target_screen,
+            Setting.UI: self.ui_screen,
         }
-        return screens[name](prefs, t)
+        return screens[Setting(name)](prefs, t)
+
+
+# The settings that have a screen of their own (opened with the value ``MENU``).
+_SCREENS = frozenset({Setting.SETTINGS, Setting.MODE, Setting.VOICE, Setting.TARGET, Setting.UI})

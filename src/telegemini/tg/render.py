@@ -20,6 +20,7 @@ from aiogram.types import (
 )
 
 from telegemini.core.models import Activity, Button, ChatRef, OutgoingPhoto, Reply, VoiceNote
+from telegemini.tg.callbacks import pack
 from telegemini.tg.feedback import EarlyTyping, Shown, finish_within
 from telegemini.tg.formatting import Chunk, Entity, render_markdown, render_plain
 
@@ -274,6 +275,7 @@ def _keyboard_of(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup |
         return None
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=b.label, callback_data=b.data) for b in row] for row in rows
+            [InlineKeyboardButton(text=b.label, callback_data=pack(b.action)) for b in row]
+            for row in rows
         ]
     )

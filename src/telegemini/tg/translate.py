@@ -12,6 +12,7 @@ from typing import Any
 
 from aiogram.types import CallbackQuery, Message
 
+from telegemini.core.buttons import ButtonAction
 from telegemini.core.models import (
     Attachment,
     AttachmentKind,
@@ -207,9 +208,12 @@ def _attachments(message: Message) -> tuple[Attachment, ...]:
     return tuple(found)
 
 
-def callback_to_incoming(query: CallbackQuery, *, update_id: int) -> IncomingCallback | None:
-    """A button press on one of the bot's messages, or None if it cannot be one."""
-    if query.message is None or query.data is None:
+def callback_to_incoming(
+    query: CallbackQuery, *, update_id: int, action: ButtonAction
+) -> IncomingCallback | None:
+    """A press of one of the bot's buttons, or None when it is under no message it can be
+    answered in."""
+    if query.message is None:
         return None
     message = query.message
     chat_type = _CHAT_TYPES.get(message.chat.type)
@@ -224,7 +228,7 @@ def callback_to_incoming(query: CallbackQuery, *, update_id: int) -> IncomingCal
         chat=ChatRef(message.chat.id, chat_type, message.chat.title),
         user=UserRef(user.id, user.first_name, user.username, user.language_code),
         message_id=message.message_id,
-        data=query.data,
+        action=action,
         thread_id=thread if is_topic else None,
     )
 

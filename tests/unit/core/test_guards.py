@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from telegemini.core.buttons import BroadcastPress, CaptchaPress
 from telegemini.core.captcha import CHOICES
 from telegemini.core.guards import DEFAULT_QUOTAS, GuardConfig, RateRule, parse_quota_overrides
 from telegemini.core.models import Button, ChatRef, ChatType, Tier, UserRef
@@ -66,7 +67,7 @@ async def test_forged_admin_buttons_change_nothing():
     world = World(guard=GuardConfig(admins=frozenset({1}), rates={}))
     await world.send("hi", user=BOB)
     await world.send(command="broadcast", args="news!", user=ADMIN)
-    out = await world.press("bc:go:anything", user=BOB)
+    out = await world.press(BroadcastPress(send=True, token="anything"), user=BOB)
     assert out.callback_answers == ["This command is for the bot's admins."]
     assert world.spawned == []
 
@@ -196,7 +197,7 @@ async def test_captcha_then_the_first_message_is_answered():
     assert ask.texts[0].startswith("Welcome! To show you're human, tap the")
     assert world.model.history == []
     answer = (await world.store.load_captcha(7)).answer
-    out = await world.press(f"cap:{answer}")
+    out = await world.press(CaptchaPress(answer))
     assert out.edits[-1][1].text == "Thanks, you're verified! ✅"
     assert out.texts == ["echo"]  # the waiting message got its answer
     assert world.model.history[0].parts[0].text == "my first question"
@@ -209,7 +210,10 @@ async def test_three_wrong_taps_mean_a_cooldown():
     for _ in range(3):
         captcha = await world.store.load_captcha(7)
         wrong = next(
-            b.data for row in _buttons(world) for b in row if b.data != f"cap:{captcha.answer}"
+            b.action
+            for row in _buttons(world)
+            for b in row
+            if b.action != CaptchaPress(captcha.answer)
         )
         out = await world.press(wrong)
     assert out.edits[-1][1].text == "Too many wrong answers. Please try again in 10 min."
@@ -219,7 +223,7 @@ async def test_three_wrong_taps_mean_a_cooldown():
 
 
 def _buttons(world: World) -> tuple[tuple[Button, ...], ...]:
-    return (tuple(Button(emoji, f"cap:{emoji}") for emoji, _ in CHOICES),)
+    return (tuple(Button(emoji, CaptchaPress(emoji)) for emoji, _ in CHOICES),)
 
 
 # --- alerts, stats, broadcast ---------------------------------------------------------------
@@ -257,7 +261,7 @@ async def test_broadcast_asks_first_then_reports_counts():
     world.messenger.unreachable.add(4)
     ask = await world.send(command="broadcast", args="We are back!", user=ADMIN)
     assert ask.texts[0].startswith("Send this message to 4 users?")  # 3 users and the admin
-    go = ask.sent[0].buttons[0][0].data
+    go = ask.sent[0].buttons[0][0].action
     await world.press(go, user=ADMIN)
     await world.run_spawned()
     delivered = [chat for chat, text in world.messenger.texts if text == "We are back!"]

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from telegemini.core.images import ImageConfig, split_ratio
+from telegemini.core.buttons import ImageAction, ImagePress
+from telegemini.core.images import RATIO_BUTTONS, ImageConfig, split_ratio
 from telegemini.core.models import Attachment, AttachmentKind, ChatRef, ChatType, Mode
 from telegemini.errors import ImageNotMade
 from tests.helpers.world import World
@@ -34,9 +35,9 @@ async def test_image_command_makes_a_2k_photo_with_buttons_and_no_leftover_statu
     [photo] = out.photos
     assert photo.data == b"jpeg:png:a fox in the snow:2K"
     assert photo.caption == "🎨 a fox in the snow"
-    datas = [b.data for row in photo.buttons for b in row]
-    assert any(d.startswith("im:v:") for d in datas)
-    assert all(len(d.encode()) <= 64 for d in datas)
+    actions = [b.action for row in photo.buttons for b in row]
+    assert ImagePress(ImageAction.VARIANT, actions[0].job_id) in actions
+    assert {a.ratio for a in actions if a.action is ImageAction.RATIO} == set(RATIO_BUTTONS)
     assert out.statuses == {}  # "Generating…" removed
     assert "upload_photo" in out.activities
 
@@ -68,7 +69,10 @@ async def test_identical_request_reuses_the_sent_photo_at_no_cost(world):
 async def test_variant_button_always_makes_a_new_image(world):
     first = await world.send(command="image", args="a cat")
     variant = next(
-        b.data for row in first.photos[0].buttons for b in row if b.data.startswith("im:v:")
+        b.action
+        for row in first.photos[0].buttons
+        for b in row
+        if b.action.action is ImageAction.VARIANT
     )
     out = await world.press(variant)
     assert len(world.generator.requests) == 2
@@ -78,19 +82,24 @@ async def test_variant_button_always_makes_a_new_image(world):
 
 async def test_hd_and_ratio_buttons_repeat_the_prompt(world):
     first = await world.send(command="image", args="a cat")
-    buttons = [b.data for row in first.photos[0].buttons for b in row]
-    await world.press(next(d for d in buttons if d.startswith("im:h:")))
-    await world.press(next(d for d in buttons if d.endswith(":9x16")))
+    buttons = [b.action for row in first.photos[0].buttons for b in row]
+    await world.press(next(a for a in buttons if a.action is ImageAction.HD))
+    await world.press(next(a for a in buttons if a.ratio == "9:16"))
     assert world.generator.requests[1][:3] == ("a cat", "4K", None)
     assert world.generator.requests[2][:3] == ("a cat", "2K", "9:16")
 
 
 async def test_forged_image_buttons_do_nothing(world):
     first = await world.send(command="image", args="a cat")
-    job_button = next(b.data for row in first.photos[0].buttons for b in row)
+    job_button = next(b.action for row in first.photos[0].buttons for b in row)
     other_chat = ChatRef(999, ChatType.PRIVATE)
-    for data in ("im:v:nope", "im:x:" + job_button.split(":")[2], "im:r:abc:7x3"):
-        out = await world.press(data)
+    forged = (
+        ImagePress(ImageAction.VARIANT, "nope"),  # no such image
+        ImagePress(ImageAction.RATIO, job_button.job_id, ratio="7:3"),  # no such ratio
+        ImagePress(ImageAction.RATIO, job_button.job_id),  # no ratio at all
+    )
+    for action in forged:
+        out = await world.press(action)
         assert out.callback_answers == ["This button is no longer valid."]
     out = await world.press(job_button, chat=other_chat)  # someone else's image
     assert out.callback_answers == ["This button is no longer valid."]

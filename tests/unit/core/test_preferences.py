@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from telegemini.core.buttons import Setting, SettingPress
 from telegemini.core.i18n import Translator
 from telegemini.core.models import Mode, Preferences
 from telegemini.core.preferences import Effective, PreferenceScreens
@@ -16,6 +17,11 @@ screens = PreferenceScreens(
 )
 
 
+def press(data: str) -> SettingPress:
+    setting, value = data.split(":", 1)
+    return SettingPress(Setting(setting), value)
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
@@ -28,17 +34,17 @@ screens = PreferenceScreens(
     ],
 )
 def test_buttons_change_exactly_one_setting(data, expected):
-    applied = screens.apply(data, Preferences())
+    applied = screens.apply(press(data), Preferences())
     assert applied is not None
     assert applied[0] == expected
 
 
 @pytest.mark.parametrize(
     "data",
-    ["md:root", "vn:NotAVoice", "ui:xx", "tg:klingon", "zz:menu", "nonsense", "vn:" + "K" * 70],
+    ["md:root", "vn:NotAVoice", "ui:xx", "tg:klingon", "vo:menu", "ex:maybe", "vn:" + "K" * 70],
 )
 def test_forged_or_stale_buttons_are_refused(data):
-    assert screens.apply(data, Preferences()) is None
+    assert screens.apply(press(data), Preferences()) is None
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans", "zh-hant", "es", "ru"])
@@ -50,8 +56,8 @@ def test_every_screen_fits_telegram_limits(language):
         assert 0 < len(reply.text) <= 4096
         for row in reply.buttons:
             for button in row:
-                assert len(button.data.encode()) <= 64
-                assert screens.apply(button.data, prefs) is not None  # every offer is accepted
+                assert isinstance(button.action, SettingPress)
+                assert screens.apply(button.action, prefs) is not None  # every offer is accepted
 
 
 def test_current_choice_is_marked():
