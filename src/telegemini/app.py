@@ -11,6 +11,9 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from aiogram.exceptions import TelegramUnauthorizedError
+
+from telegemini.errors import TokenRejected
 from telegemini.metrics import LoopWatch
 from telegemini.settings import Settings
 from telegemini.storage.sql import UPDATE_ID_RETENTION
@@ -64,7 +67,10 @@ class Telegemini:
 
     async def start(self) -> None:
         parts = self.components
-        me = await self.bot.me()  # getMe: the username the group rules need
+        try:
+            me = await self.bot.me()  # getMe: the username the group rules need
+        except TelegramUnauthorizedError:
+            raise TokenRejected from None
         await publish_menus(self.bot, self.settings.admin_user_ids)
         if self.store.engine.dialect.name == "sqlite":
             # SQLite means one instance: claims left in the inbox are from our previous life.
@@ -148,7 +154,11 @@ class Telegemini:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         failure = self.components.failure
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()  # whatever had started (the database, the sessions) is closed
+            raise
         try:
             stopping = asyncio.create_task(stop.wait())
             failing = asyncio.create_task(failure.happened.wait())

@@ -52,7 +52,11 @@ def _run(_args: argparse.Namespace) -> int:
         bot = await Telegemini.create(settings)
         await bot.run()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except ConfigError as exc:  # e.g. Telegram rejected the token: words, not a traceback
+        print(f"telegemini: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

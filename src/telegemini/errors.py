@@ -7,6 +7,7 @@ error handler only ever see ours. What a user reads comes from the message catal
 
     TelegeminiError
     ├── ConfigError                  invalid configuration; the process refuses to start
+    │   └── TokenRejected            Telegram answered 401: the bot token is wrong or revoked
     ├── StorageError                 the database failed
     └── UserFacingError              something the user is told about, in their language
         ├── EmptyPrompt              nothing to send to the model
@@ -38,6 +39,18 @@ class ConfigError(TelegeminiError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
         self.problems = problems
+
+
+class TokenRejected(ConfigError):
+    """Telegram refused the bot token (401), at start-up or while running: nothing to retry."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            [
+                "TELEGRAM_BOT_TOKEN was rejected by Telegram (401): the token is wrong or was "
+                "revoked. Get the current one from @BotFather (/mybots → your bot → API Token)."
+            ]
+        )
 
 
 class StorageError(TelegeminiError):

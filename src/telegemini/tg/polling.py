@@ -21,6 +21,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramConflictError, TelegramUnauthorizedError
 from aiogram.methods import TelegramMethod
 
+from telegemini.errors import TokenRejected
+
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates open when there is nothing to send
@@ -40,10 +42,6 @@ class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
     limit: int | None = None
     timeout: int | None = None
     allowed_updates: list[str] | None = None
-
-
-class TokenRejected(Exception):
-    """Telegram answered 401: the token was revoked or is wrong. Nothing to retry."""
 
 
 class LongPoller:
@@ -93,10 +91,10 @@ class LongPoller:
             try:
                 # The request may last the whole long poll, plus the session's own timeout.
                 updates = await self._bot(method, request_timeout=self._timeout + 30)
-            except TelegramUnauthorizedError as exc:
+            except TelegramUnauthorizedError:
                 log.critical("Telegram rejected the bot token (401): polling stopped")
                 if self._on_fatal is not None:
-                    self._on_fatal(TokenRejected(str(exc)))
+                    self._on_fatal(TokenRejected())
                 return
             except TelegramConflictError:
                 log.error(  # noqa: TRY400 - the cause is in the words; a traceback adds nothing

@@ -1,0 +1,45 @@
+"""A bot token Telegram rejects (401), at start-up or while running: one clear line naming the
+fix, a non-zero exit, never a traceback nor the token."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from telegemini.errors import TokenRejected
+from tests.e2e.conftest import GEMINI_KEY
+
+
+async def test_a_rejected_token_at_start_up_is_one_line_and_exit_status_1(
+    telegram, gemini, tmp_path
+):
+    wrong = "123456:AAwrong-token-of-the-right-shape-xyz12345"
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "GOOGLE_"))},
+        "TELEGRAM_BOT_TOKEN": wrong,
+        "TELEGRAM_API_BASE_URL": telegram.url,
+        "GOOGLE_API_KEY": GEMINI_KEY,
+        "GEMINI_BASE_URL": gemini.url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "telegemini", "run", env=environment, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    text = (out + err).decode()
+    assert process.returncode == 1
+    assert "TELEGRAM_BOT_TOKEN was rejected by Telegram (401)" in text
+    assert "@BotFather" in text
+    assert "Traceback" not in text
+    assert wrong not in text
+    assert wrong.split(":")[1] not in text
+
+
+async def test_a_token_revoked_while_polling_stops_the_bot_with_that_error(start_bot, telegram):
+    bot = await start_bot("polling")
+    telegram.fail_next("getUpdates", status=401, description="Unauthorized")
+    await asyncio.wait_for(bot.components.failure.happened.wait(), timeout=20)
+    assert isinstance(bot.components.failure.error, TokenRejected)
