@@ -33,3 +33,12 @@ def test_env_example_mentions_every_variable():
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_architecture_map_names_every_module_of_the_telegram_layer():
+    architecture = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    modules = sorted((ROOT / "src" / "telegemini" / "tg").glob("*.py"))
+    missing = [
+        m.name for m in modules if m.stem != "__init__" and f"tg/{m.name}" not in architecture
+    ]
+    assert missing == []
