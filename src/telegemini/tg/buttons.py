@@ -3,7 +3,9 @@ every press is answered, and data that matches no factory gets "this button has 
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Update
 
@@ -20,16 +22,19 @@ from telegemini.tg.callbacks import (
 from telegemini.tg.render import TelegramChatOutput
 from telegemini.tg.translate import callback_to_incoming
 
-# The routers, in the order they are tried, and the callback data each one takes.
-FEATURES: tuple[tuple[str, tuple[type[CallbackData], ...]], ...] = (
-    ("settings-buttons", (SettingButton,)),
-    ("image-buttons", (ImageButton, RatioButton)),
-    ("captcha-buttons", (CaptchaButton,)),
-    ("admin-buttons", (BroadcastButton,)),
-)
+# The callback data each feature's router takes (router names as in ``tg/routes.py``).
+BUTTONS: dict[str, tuple[type[CallbackData], ...]] = {
+    "settings": (SettingButton,),
+    "images": (ImageButton, RatioButton),
+    "captcha": (CaptchaButton,),
+    "admin": (BroadcastButton,),
+}
+Pressed = Callable[[CallbackQuery, CallbackData, Bot, Update], Awaitable[None]]
 
 
-def button_routers(assistant: Assistant) -> list[Router]:
+def button_handler(assistant: Assistant) -> Pressed:
+    """Unpacked callback data → the core's action → ``Assistant.handle_callback``."""
+
     async def pressed(
         query: CallbackQuery, callback_data: CallbackData, bot: Bot, event_update: Update
     ) -> None:
@@ -47,18 +52,10 @@ def button_routers(assistant: Assistant) -> list[Router]:
         finally:
             await out.answer_callback()  # the button stops spinning whatever happened
 
-    routers = []
-    for name, factories in FEATURES:
-        router = Router(name=name)
-        for factory in factories:
-            router.callback_query.register(pressed, factory.filter())
-        routers.append(router)
-    expired = Router(name="expired-buttons")
-    expired.callback_query.register(_expired)
-    return [*routers, expired]
+    return pressed
 
 
-async def _expired(query: CallbackQuery, bot: Bot) -> None:
-    """Malformed, forged or stale data (or a button of an older version of the bot)."""
+async def expired(query: CallbackQuery, bot: Bot) -> None:
+    """Data no factory took: malformed, forged, stale, or from an older version of the bot."""
     t = Translator(resolve_language(query.from_user.language_code))
     await bot.answer_callback_query(callback_query_id=query.id, text=t("callback.invalid"))

@@ -24,7 +24,7 @@ from aiogram.types import ErrorEvent, Message, TelegramObject, Update
 from telegemini.core.assistant import Assistant
 from telegemini.core.commands import Feature, commands_of
 from telegemini.core.models import AttachmentKind, IncomingMessage
-from telegemini.tg.buttons import button_routers
+from telegemini.tg.buttons import BUTTONS, button_handler, expired
 from telegemini.tg.feedback import EarlyTyping
 from telegemini.tg.render import TelegramChatOutput
 from telegemini.tg.translate import merge_album, to_incoming
@@ -104,6 +104,11 @@ class Carries(Filter):
         return any(a.kind in self._kinds for a in incoming.attachments)
 
 
+# The routers, in the order a message or a press is offered to them: the specific features
+# first, the chat (unknown commands, text, and whatever else the core declines politely) last.
+ROUTERS = ("settings", "images", "voice", "admin", "captcha", "chat")
+
+
 def build_dispatcher(assistant: Assistant, early: EarlyTyping | None = None) -> Dispatcher:
     """The dispatcher the inbox pump feeds; nothing else feeds it."""
     dispatcher = Dispatcher(disable_fsm=True, name="telegemini")
@@ -112,21 +117,19 @@ def build_dispatcher(assistant: Assistant, early: EarlyTyping | None = None) -> 
     async def answer(message: Message, incoming: IncomingMessage, out: TelegramChatOutput) -> None:
         await assistant.handle(incoming, out)
 
-    routers: list[Router] = []
-    for feature in Feature:
-        router = Router(name=feature.value)
-        router.message.register(answer, IsCommand(feature))
-        routers.append(router)
-    by_name = {router.name: router for router in routers}
-    by_name[Feature.IMAGES.value].message.register(
-        answer, Carries(frozenset({AttachmentKind.PHOTO}))
-    )
-    voice = Router(name="voice")
-    voice.message.register(answer, Carries(VOICE_KINDS))
-    chat = by_name[Feature.CHAT.value]
-    chat.message.register(answer, AnyCommand())  # not in the registry: "unknown command"
-    chat.message.register(answer)  # text, documents, and what the core declines politely
-    dispatcher.include_routers(*routers, voice, *button_routers(assistant))
+    routers = {name: Router(name=name) for name in ROUTERS}
+    for feature in Feature:  # commands, as the registry assigns them
+        routers[feature.value].message.register(answer, IsCommand(feature))
+    routers["images"].message.register(answer, Carries(frozenset({AttachmentKind.PHOTO})))
+    routers["voice"].message.register(answer, Carries(VOICE_KINDS))
+    routers["chat"].message.register(answer, AnyCommand())  # not in the registry: "unknown"
+    routers["chat"].message.register(answer)
+    pressed = button_handler(assistant)
+    for name, factories in BUTTONS.items():
+        for factory in factories:
+            routers[name].callback_query.register(pressed, factory.filter())
+    routers["chat"].callback_query.register(expired)  # the last router: data nobody took
+    dispatcher.include_routers(*routers.values())
     dispatcher.errors.register(_log_error)
     return dispatcher
 

@@ -19,10 +19,10 @@ from telegemini.core.images import RATIO_BUTTONS, job_buttons
 from telegemini.core.models import ImageJob, Preferences
 from telegemini.core.preferences import Effective, PreferenceScreens
 from telegemini.core.voice import VOICES
-from telegemini.tg.buttons import FEATURES
+from telegemini.tg.buttons import BUTTONS
 from telegemini.tg.callbacks import action_of, pack
 
-FACTORIES: list[type[CallbackData]] = [f for _, group in FEATURES for f in group]
+FACTORIES: list[type[CallbackData]] = [f for group in BUTTONS.values() for f in group]
 
 
 def unpack(data: str) -> ButtonAction | None:
