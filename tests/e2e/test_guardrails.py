@@ -178,3 +178,28 @@ async def test_telegram_flood_waits_are_reported_to_the_admin(start_bot, telegra
     await telegram.wait_for_bot_messages(alice.id, 1)  # delivered after the wait
     alert = (await telegram.wait_for_bot_messages(ADMIN.id, 2))[1]
     assert alert["text"].startswith("⚠️ Telegram flood control: sendMessage must wait 1 s")
+
+
+async def test_admins_see_the_admin_commands_in_their_own_menu(start_bot, telegram):
+    await start_bot("polling", admin_user_ids=[ADMIN.id])
+    calls = telegram.calls_of("setMyCommands")
+    everyone = [c for c in calls if c.params.get("scope", {}).get("type") == "default"]
+    admins = [c for c in calls if c.params.get("scope", {}).get("chat_id") == ADMIN.id]
+    assert sorted(c.params.get("language_code") or "" for c in everyone) == [
+        "",
+        "es",
+        "ru",
+        "zh",
+    ]
+    assert len(admins) == len(everyone)  # the admin's own menu, in every language
+    for call in everyone:
+        assert "ban" not in [c["command"] for c in call.params["commands"]]
+    for call in admins:
+        assert {"ban", "stats", "broadcast", "start"} <= {
+            c["command"] for c in call.params["commands"]
+        }
+    [russian] = [c for c in admins if c.params.get("language_code") == "ru"]
+    assert (
+        russian.params["commands"][0]["description"]
+        != everyone[0].params["commands"][0]["description"]
+    )

@@ -207,3 +207,38 @@ async def test_natural_request_in_assistant_mode_draws_through_the_tool(
     # the conversation continues from the interaction that answered after the tool
     head = gemini.interaction_requests()[-1]["previous_interaction_id"]
     assert gemini.interactions[head].input_steps[0]["type"] == "function_result"
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "im:r:{job}:7x3",  # an aspect ratio no button offers
+        "im:z:{job}",  # no such action
+        "im:v:{job}:and:more",  # malformed
+        "im:v:no-such-image",  # stale: no such image
+    ],
+)
+async def test_forged_image_buttons_never_reach_the_image_model(
+    start_bot, telegram, gemini, alice, forged
+):
+    await start_bot("polling", image_timeout=5.0)
+    telegram.send_text(alice, "/image a quiet lake")
+    await telegram.wait_for_calls("sendPhoto", 1)
+    [photo_message] = [m for m in telegram.bot_messages(alice.id) if m.get("photo")]
+    variant = photo_message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    job = variant.split(":")[2]
+    telegram.inject_update(
+        {
+            "callback_query": {
+                "id": "forged-image",
+                "from": {"id": alice.id, "is_bot": False, "first_name": "Alice"},
+                "chat_instance": "x",
+                "data": forged.format(job=job),
+                "message": photo_message,
+            }
+        }
+    )
+    [answer] = await telegram.wait_for_calls("answerCallbackQuery")
+    assert answer.params["text"] == "This button is no longer valid."
+    assert len(_image_requests(gemini)) == 1  # only the /image itself
+    assert len(telegram.calls_of("sendPhoto")) == 1
