@@ -5,6 +5,8 @@ nothing."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import itertools
 import json
 import os
@@ -16,6 +18,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aiohttp import web
+from PIL import Image
 
 from tests.e2e.conftest import GEMINI_KEY
 from tests.helpers.databases import REDIS_URL, postgres_database
@@ -124,6 +127,50 @@ async def test_the_same_update_sent_to_both_instances_is_handled_once(
     await telegram.wait_for_bot_messages(alice.id, 2)
     assert len(gemini.interaction_requests()) == 2
     assert len(telegram.bot_messages(alice.id)) == 2
+
+
+def _png_bytes(color: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _references(body: dict) -> list[bytes]:
+    return [
+        base64.b64decode(block["data"])
+        for step in body["input"]
+        for block in step.get("content", [])
+        if block.get("type") == "image"
+    ]
+
+
+async def test_with_two_instances_an_album_of_four_photos_is_one_edit_with_four_references(
+    database, balancer, start_bot, telegram, gemini, alice
+):
+    await start_pair(start_bot, database, balancer)
+    colors = [_png_bytes(c) for c in ("red", "green", "blue", "yellow")]
+    for n, data in enumerate(colors):
+        telegram.send_photo(
+            alice, data, width=40, height=30, media_group_id="album-4",
+            caption="/image one poster of all four" if n == 0 else None,
+        )  # fmt: skip
+    [photo] = await telegram.wait_for_calls("sendPhoto", 1, timeout=10)
+    # Telegram posted the parts one by one; the balancer alternated them between the instances.
+    assert balancer.sent[:4] == balancer.targets * 2
+    telegram.send_text(alice, "thanks")  # answered after anything still due in this chat
+    await telegram.wait_until(
+        lambda: any(
+            m.get("text", "").startswith("You said: thanks")
+            for m in telegram.bot_messages(alice.id)
+        ),
+        timeout=10,
+        what="the answer to the text after the album",
+    )
+    images = [b for b in gemini.interaction_requests() if b.get("response_format")]
+    assert len(images) == 1, f"{len(images)} image requests for one album"
+    assert _references(images[0]) == colors  # every picture, in the album's order
+    assert len(telegram.calls_of("sendPhoto")) == 1
+    assert photo.params["caption"].startswith("🎨 one poster of all four")
 
 
 def _free_port() -> int:
