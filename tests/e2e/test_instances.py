@@ -230,7 +230,7 @@ async def test_sigterm_stops_gracefully_within_ten_seconds(telegram, gemini, ali
         sys.executable, "-m", "telegemini", "run", env=environment, cwd=tmp_path,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    await telegram.wait_for_calls("getUpdates", timeout=30)
+    await telegram.wait_for_calls("deleteWebhook", timeout=30)  # then it polls
     gemini.latency = 1.0
     telegram.send_text(alice, "answer before you go")
     await gemini.wait_for_requests(1, match="interactions", timeout=10)
