@@ -9,6 +9,8 @@ error handler only ever see ours. What a user reads comes from the message catal
     ├── ConfigError                  invalid configuration; the process refuses to start
     │   └── TokenRejected            Telegram answered 401: the bot token is wrong or revoked
     ├── StorageError                 the database failed
+    ├── ChatUnreachable              Telegram will not deliver to the chat (the user blocked the
+    │                                bot, the bot left the group): nothing to tell, nothing to alert
     └── UserFacingError              something the user is told about, in their language
         ├── EmptyPrompt              nothing to send to the model
         ├── InputTooLarge            a file over the size limit
@@ -51,6 +53,11 @@ class TokenRejected(ConfigError):
                 "revoked. Get the current one from @BotFather (/mybots → your bot → API Token)."
             ]
         )
+
+
+class ChatUnreachable(TelegeminiError):
+    """The chat cannot be written to ("Forbidden: bot was blocked by the user", kicked from a
+    group, a deactivated user). A normal event, not a fault."""
 
 
 class StorageError(TelegeminiError):

@@ -4,6 +4,7 @@ alerts, through the real aiogram and google-genai SDK."""
 from __future__ import annotations
 
 import io
+import logging
 
 from PIL import Image
 
@@ -203,3 +204,34 @@ async def test_admins_see_the_admin_commands_in_their_own_menu(start_bot, telegr
         russian.params["commands"][0]["description"]
         != everyone[0].params["commands"][0]["description"]
     )
+
+
+async def test_a_user_who_blocked_the_bot_is_noted_without_alarm(
+    start_bot, telegram, gemini, alice, caplog
+):
+    caplog.set_level(logging.INFO, logger="telegemini")
+    bot = await start_bot("polling", admin_user_ids=[ADMIN.id])
+    telegram.send_text(ADMIN, "hi")  # the admin has a chat with the bot: alerts would show
+    await telegram.wait_for_bot_messages(ADMIN.id, 1)
+    telegram.fail_next(
+        "sendMessage", status=403, description="Forbidden: bot was blocked by the user",
+        chat_id=alice.id,
+    )  # fmt: skip
+    telegram.send_text(alice, "are you there?")
+    await telegram.wait_until(
+        lambda: any(c.status == 403 for c in telegram.calls_of("sendMessage")),
+        what="the refused answer",
+    )
+    await telegram.wait_until(
+        lambda: any("cannot be written to" in r.getMessage() for r in caplog.records),
+        what="the log line",
+    )
+    assert (await bot.store.load_user(alice.id)).blocked_bot
+    assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
+    assert len(telegram.bot_messages(ADMIN.id)) == 1  # no alert
+    assert len(telegram.calls_of("sendMessage")) == 2  # no "something went wrong" after it
+
+    telegram.send_text(alice, "back again")  # writing again means they unblocked the bot
+    [answer] = await telegram.wait_for_bot_messages(alice.id, 1)
+    assert answer["text"].startswith("You said: back again")
+    assert not (await bot.store.load_user(alice.id)).blocked_bot

@@ -58,6 +58,18 @@ async def test_malformed_bodies_get_400_and_huge_ones_413(webhook_bot):
     }
     assert await _post(webhook_bot, b"not json", headers) == 400
     assert await _post(webhook_bot, b'{"no": "update"}', headers) == 400
+    deep = b'{"update_id": 1, "message": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_001
+    assert await _post(webhook_bot, deep, headers) == 400
+    for update in (
+        {"update_id": 1, "message": "hello"},
+        {"update_id": 2, "message": {"message_id": 1, "date": 0, "text": "no chat"}},
+        {"update_id": 2**64, "message": json.loads(UPDATE)["message"]},
+        {"update_id": True, "message": json.loads(UPDATE)["message"]},
+        {"update_id": 3, "message": json.loads(UPDATE)["message"], "callback_query": {}},
+        {"update_id": 4, "no_such_kind": {}},
+        [1, 2, 3],
+    ):
+        assert await _post(webhook_bot, json.dumps(update).encode(), headers) == 400, update
     assert await _post(webhook_bot, b"[" + b"1," * 600_000 + b"1]", headers) == 413
 
 

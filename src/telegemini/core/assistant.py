@@ -36,7 +36,13 @@ from telegemini.core.models import (
 )
 from telegemini.core.ports import ChatOutput, NoObserver, Observer, Store
 from telegemini.core.preferences import Effective, PreferenceScreens
-from telegemini.errors import ImageNotMade, ModelRefused, UpstreamError, UserFacingError
+from telegemini.errors import (
+    ChatUnreachable,
+    ImageNotMade,
+    ModelRefused,
+    UpstreamError,
+    UserFacingError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +98,22 @@ class Assistant:
     # --- messages ------------------------------------------------------------------------------
 
     async def handle(self, message: IncomingMessage, out: ChatOutput) -> None:
+        try:
+            await self._handle(message, out)
+        except ChatUnreachable as exc:
+            await self._unreachable(message.chat, message.user.id, exc)
+
+    async def _unreachable(self, chat: ChatRef, user_id: int, exc: ChatUnreachable) -> None:
+        """Blocked by the user (or removed from the group): noted, not alerted, not retried.
+        The user counts as reachable again when they next write in private."""
+        log.info("chat %s cannot be written to (%s)", chat.id, exc)
+        if not chat.is_private:
+            return
+        user = await self._store.load_user(user_id)
+        if user is not None and not user.blocked_bot:
+            await self._store.save_user(replace(user, blocked_bot=True))
+
+    async def _handle(self, message: IncomingMessage, out: ChatOutput) -> None:
         t = Translator(resolve_language(message.user.language_code))
         try:
             user = await self._store.remember_user(message.user, private=message.chat.is_private)
@@ -111,6 +133,8 @@ class Assistant:
                 await self._commands.run(message, caller)
             else:
                 await self._conversation.handle(message, caller)
+        except ChatUnreachable:
+            raise
         except UserFacingError as exc:
             await self._explain(exc, message.user.id, out, t)
         except Exception as exc:
@@ -178,6 +202,12 @@ class Assistant:
     # --- buttons -------------------------------------------------------------------------------
 
     async def handle_callback(self, callback: IncomingCallback, out: ChatOutput) -> None:
+        try:
+            await self._handle_callback(callback, out)
+        except ChatUnreachable as exc:
+            await self._unreachable(callback.chat, callback.user.id, exc)
+
+    async def _handle_callback(self, callback: IncomingCallback, out: ChatOutput) -> None:
         prefs = await self._store.load_preferences(callback.chat.id, callback.user.id)
         t = translator(prefs, callback.user)
         press = callback.action
@@ -197,6 +227,8 @@ class Assistant:
                 await self._image_button(press, callback, caller)
             else:
                 await self._preference_button(press, callback, prefs, out)
+        except ChatUnreachable:
+            raise
         except UserFacingError as exc:
             await self._explain(exc, callback.user.id, out, t)
         except Exception as exc:

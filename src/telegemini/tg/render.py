@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
@@ -20,6 +21,7 @@ from aiogram.types import (
 )
 
 from telegemini.core.models import Activity, Button, ChatRef, OutgoingPhoto, Reply, VoiceNote
+from telegemini.errors import ChatUnreachable
 from telegemini.tg.callbacks import pack
 from telegemini.tg.feedback import EarlyTyping, Shown, finish_within
 from telegemini.tg.formatting import Chunk, Entity, render_markdown, render_plain
@@ -30,6 +32,26 @@ log = logging.getLogger(__name__)
 ACTION_REFRESH = 4.0
 # How long a reply waits for a chat action already on its way; a slower one is left to finish.
 ACTION_GRACE = 1.0
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def reachable(
+    method: Callable[P, Coroutine[Any, Any, R]],
+) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Telegram's 403 (blocked by the user, removed from the group) becomes ``ChatUnreachable``:
+    the core treats it as the normal event it is."""
+
+    @functools.wraps(method)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except TelegramForbiddenError as exc:
+            raise ChatUnreachable(exc.message) from exc
+
+    return call
 
 
 def _is_entity_error(error: TelegramBadRequest) -> bool:
@@ -135,6 +157,7 @@ class TelegramChatOutput:
             # A draft is a cosmetic preview; the final message is what matters.
             log.debug("draft failed in %s: %s", self._chat.id, exc)
 
+    @reachable
     async def send(self, reply: Reply) -> None:
         await self._early_settled()
         chunks = render_markdown(reply.text) if reply.markdown else render_plain(reply.text)
@@ -172,6 +195,7 @@ class TelegramChatOutput:
             )
         self.sent_message_ids.append(message.message_id)
 
+    @reachable
     async def send_voice(self, note: VoiceNote) -> None:
         await self._early_settled()
         message = await self._bot.send_voice(
@@ -182,6 +206,7 @@ class TelegramChatOutput:
         )
         self.sent_message_ids.append(message.message_id)
 
+    @reachable
     async def edit(self, message_id: int, reply: Reply) -> None:
         chunk = (render_markdown(reply.text) if reply.markdown else render_plain(reply.text))[0]
         try:
@@ -205,6 +230,7 @@ class TelegramChatOutput:
         except TelegramBadRequest as exc:
             log.debug("callback answer refused: %s", exc)  # too old: the edit already shows it
 
+    @reachable
     async def send_status(self, text: str) -> int:
         await self._early_settled()
         message = await self._bot.send_message(
@@ -221,6 +247,7 @@ class TelegramChatOutput:
         except TelegramBadRequest as exc:
             log.debug("could not delete message %s: %s", message_id, exc)
 
+    @reachable
     async def send_photo(self, photo: OutgoingPhoto) -> str:
         await self._early_settled()
         message = await self._bot.send_photo(
@@ -234,6 +261,7 @@ class TelegramChatOutput:
         self.sent_message_ids.append(message.message_id)
         return message.photo[-1].file_id if message.photo else photo.file_id or ""
 
+    @reachable
     async def send_document(self, data: bytes, *, filename: str, caption: str = "") -> None:
         await self._early_settled()
         message = await self._bot.send_document(
@@ -244,6 +272,7 @@ class TelegramChatOutput:
         )
         self.sent_message_ids.append(message.message_id)
 
+    @reachable
     async def send_album(self, photos: list[OutgoingPhoto]) -> list[str]:
         await self._early_settled()
         media: list[Any] = [

@@ -20,6 +20,7 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.dispatcher.middlewares.base import BaseMiddleware
 from aiogram.filters import Filter
 from aiogram.types import ErrorEvent, Message, TelegramObject, Update
+from pydantic import ValidationError
 
 from telegemini.core.assistant import Assistant
 from telegemini.core.commands import Feature, commands_of
@@ -149,7 +150,15 @@ def feeder(dispatcher: Dispatcher, bot: Bot) -> Callable[[list[dict[str, Any]]],
     """What the inbox pump calls with each unit of work: one update, or an album's updates."""
 
     async def feed(updates: list[dict[str, Any]]) -> None:
-        parsed = [Update.model_validate(u, context={"bot": bot}) for u in updates]
+        try:
+            parsed = [Update.model_validate(u, context={"bot": bot}) for u in updates]
+        except ValidationError as exc:  # stored, but not an update aiogram can read: skipped
+            log.warning(
+                "update %s does not decode (%d problems); skipped",
+                updates[0].get("update_id"),
+                exc.error_count(),
+            )
+            return
         extra: dict[str, Any] = {}
         if len(parsed) > 1:
             extra["album"] = [u.message for u in parsed if u.message is not None]

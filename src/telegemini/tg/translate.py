@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, Update
 
 from telegemini.core.buttons import ButtonAction
 from telegemini.core.models import (
@@ -30,6 +30,7 @@ _CHAT_TYPES = {t.value: t for t in ChatType}
 
 # Where an update keeps its message (the chat it belongs to), by update kind.
 _MESSAGE_KEYS = ("message", "edited_message", "business_message", "edited_business_message")
+_UPDATE_KINDS = frozenset(name for name in Update.model_fields if name != "update_id")
 
 
 def _message_of(update: dict[str, Any]) -> dict[str, Any] | None:
@@ -41,6 +42,41 @@ def _message_of(update: dict[str, Any]) -> dict[str, Any] | None:
     if isinstance(query, dict) and isinstance(query.get("message"), dict):
         return query["message"]  # type: ignore[no-any-return]
     return None
+
+
+MAX_UPDATE_ID = 2**63 - 1  # update ids are 64-bit signed on every Telegram server
+
+
+def is_update(data: object) -> bool:
+    """Whether a decoded webhook body has the shape of an update: an ``update_id``, exactly one
+    kind of event, and for a message its id, date and chat. Checked on the raw JSON (the update
+    is decoded only when its turn comes); anything else gets a 400, never reaches the inbox."""
+    if not isinstance(data, dict):
+        return False
+    update_id = data.get("update_id")
+    if type(update_id) is not int or not 0 <= update_id <= MAX_UPDATE_ID:
+        return False
+    kinds = [key for key in data if key != "update_id"]
+    if len(kinds) != 1 or kinds[0] not in _UPDATE_KINDS or not isinstance(data[kinds[0]], dict):
+        return False
+    event = data[kinds[0]]
+    if kinds[0] == "callback_query":
+        sender = event.get("from")
+        return isinstance(event.get("id"), str) and isinstance(sender, dict)
+    if kinds[0] in _MESSAGE_KEYS:
+        return _is_message(event)
+    return True
+
+
+def _is_message(message: dict[str, Any]) -> bool:
+    chat = message.get("chat")
+    return (
+        type(message.get("message_id")) is int
+        and type(message.get("date")) is int
+        and isinstance(chat, dict)
+        and type(chat.get("id")) is int
+        and isinstance(chat.get("type"), str)
+    )
 
 
 def chat_key(update: dict[str, Any]) -> ChatKey | None:

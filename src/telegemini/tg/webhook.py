@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from telegemini.metrics import Metrics
 from telegemini.tg.pump import InboxPump
+from telegemini.tg.translate import is_update
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +156,9 @@ class WebhookServer:
             data = json.loads(await read_capped(request, MAX_BODY))
         except BodyTooLarge:
             return PlainTextResponse("body too large", status_code=413)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deep
             return PlainTextResponse("body is not JSON", status_code=400)
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        if not is_update(data):
             return PlainTextResponse("body is not a Telegram update", status_code=400)
         try:
             # Durable before the 200: Telegram forgets an update once we acknowledge it. It is
