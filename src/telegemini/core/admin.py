@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from telegemini.core.buttons import BroadcastPress
 from telegemini.core.guards import Guard
 from telegemini.core.i18n import Translator
+from telegemini.core.images import CAPTION_LIMIT
 from telegemini.core.models import (
     Button,
     DailySeries,
@@ -29,6 +30,7 @@ from telegemini.core.models import (
     UserRef,
 )
 from telegemini.core.ports import ChartRenderer, ChatOutput, Messenger, Store
+from telegemini.core.text import clip_utf16
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +183,7 @@ class AdminDesk:
             await out.send(Reply(text, markdown=False))
             return
         png = await self._charts.daily_chart(stats.series, title=t("admin.stats_chart"))
-        await out.send_photo(OutgoingPhoto(data=png, caption=text[:1024]))
+        await out.send_photo(OutgoingPhoto(data=png, caption=clip_utf16(text, CAPTION_LIMIT)))
 
     # --- /broadcast -------------------------------------------------------------------------
 

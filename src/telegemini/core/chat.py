@@ -27,6 +27,7 @@ from telegemini.core.models import (
 from telegemini.core.modes import ASSISTANT
 from telegemini.core.ports import ChatModel, ChatOutput, Store
 from telegemini.core.speech import strip_audio_tags
+from telegemini.core.text import clip_utf16_start
 from telegemini.errors import (
     ConversationExpired,
     EmptyPrompt,
@@ -85,7 +86,7 @@ class DraftThrottle:
 
 
 def draft_text(text: str) -> str:
-    return text if len(text) <= DRAFT_LIMIT else "…" + text[-(DRAFT_LIMIT - 1) :]
+    return clip_utf16_start(text, DRAFT_LIMIT)
 
 
 class ChatService:

@@ -28,12 +28,13 @@ from telegemini.core.models import (
     Reply,
 )
 from telegemini.core.ports import ChatOutput, FileSource, ImageCodec, ImageGenerator, Store
+from telegemini.core.text import clip_utf16
 from telegemini.errors import EmptyPrompt, InputTooLarge, TooManyReferences
 
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
-CAPTION_LIMIT = 1024
+CAPTION_LIMIT = 1024  # UTF-16 code units, as Telegram counts them
 STANDARD, HD = "2K", "4K"
 RATIO_BUTTONS = ("1:1", "16:9", "9:16", "4:3", "3:4")
 _RATIO_WORD = re.compile(r"^\s*(\d{1,2}:\d{1,2})\b\s*")
@@ -84,7 +85,7 @@ def caption(job: ImageJob, image: GeneratedImage | None, t: Translator) -> str:
     text = t("image.caption", prompt=job.prompt)
     if said:
         text = f"{text}\n\n{said}"
-    return text if len(text) <= CAPTION_LIMIT else text[: CAPTION_LIMIT - 1] + "…"
+    return clip_utf16(text, CAPTION_LIMIT)
 
 
 class Bill(Protocol):

@@ -3,8 +3,8 @@
 File format (``MODERATION_BLOCKLIST``): one rule a line; ``#`` starts a comment; a line
 ``re:<pattern>`` (or ``/<pattern>/``) is a regular expression, anything else a word or phrase
 matched on word boundaries. Text is compared after Unicode NFKC normalisation, case folding and
-removal of zero-width and combining marks, so ｆｕｌｌｗｉｄｔｈ, MiXeD case or z​ero-width
-tricks do not get through.
+removal of every default-ignorable code point and of combining marks, so ｆｕｌｌｗｉｄｔｈ, MiXeD
+case, z​ero-width or tag-character tricks do not get through.
 """
 
 from __future__ import annotations
@@ -13,7 +13,31 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, stable since Unicode 6):
+# characters a renderer shows as nothing, so a blocked word split by any of them still reads the
+# same. Removed before matching.
+DEFAULT_IGNORABLE: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x115F, 0x1160),  # Hangul fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian variation selectors and vowel separator
+    (0x200B, 0x200F),  # zero width space, joiners, directional marks
+    (0x202A, 0x202E),  # directional embeddings and overrides
+    (0x2060, 0x206F),  # word joiner, invisible operators, directional isolates
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFEFF, 0xFEFF),  # zero width no-break space
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0xFFF0, 0xFFF8),  # reserved
+    (0x1BCA0, 0x1BCA3),  # shorthand format controls
+    (0x1D173, 0x1D17A),  # musical symbol formatting
+    (0xE0000, 0xE0FFF),  # tags, variation selectors supplement, reserved
+)
+_INVISIBLE = dict.fromkeys(
+    code for first, last in DEFAULT_IGNORABLE for code in range(first, last + 1)
+)
 
 
 def normalize(text: str) -> str:

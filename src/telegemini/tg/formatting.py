@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 import telegramify_markdown
 
+from telegemini.core.text import utf16_len
+
+__all__ = ["Chunk", "Entity", "render_markdown", "render_plain", "split_text", "utf16_len"]
+
 TEXT_LIMIT = 4096  # UTF-16 code units per message, after entity parsing
 
 # Split preferences, best first: paragraph, line, sentence, clause, word.
@@ -35,10 +39,6 @@ class Entity:
 class Chunk:
     text: str
     entities: tuple[Entity, ...] = ()
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def markdown_to_entities(markdown: str) -> tuple[str, list[Entity]]:

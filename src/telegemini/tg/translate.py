@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from aiogram.types import CallbackQuery, Message, Update
+from aiogram.types import CallbackQuery, Message, Update, User
 
 from telegemini.core.buttons import ButtonAction
 from telegemini.core.models import (
@@ -151,7 +151,7 @@ def to_incoming(
     command, for_us = _command(message, bot_username)
     if not for_us:
         return None
-    text = message.text or message.caption or ""
+    text = _clean(message.text or message.caption) or ""
     replied = message.reply_to_message
     replied_to_bot = (
         replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
@@ -182,8 +182,8 @@ def to_incoming(
     return IncomingMessage(
         update_id=update_id,
         message_id=message.message_id,
-        chat=ChatRef(message.chat.id, chat_type, message.chat.title),
-        user=UserRef(user.id, user.first_name, user.username, user.language_code),
+        chat=ChatRef(message.chat.id, chat_type, _clean(message.chat.title)),
+        user=_user(user),
         thread_id=message.message_thread_id if message.is_topic_message else None,
         text=text if command is None else command.args,
         command=command,
@@ -198,7 +198,18 @@ def _author(message: Message | None) -> UserRef | None:
     if message is None or message.from_user is None or message.from_user.is_bot:
         return None
     user = message.from_user
-    return UserRef(user.id, user.first_name, user.username, user.language_code)
+    return _user(user)
+
+
+def _clean(text: str | None) -> str | None:
+    """Without NUL characters: PostgreSQL refuses them in text, and no person types one."""
+    return text.replace("\x00", "") if text is not None and "\x00" in text else text
+
+
+def _user(user: User) -> UserRef:
+    return UserRef(
+        user.id, _clean(user.first_name) or "", _clean(user.username), user.language_code
+    )
 
 
 def _seconds(value: int | None) -> float | None:
@@ -223,7 +234,7 @@ def _attachments(message: Message) -> tuple[Attachment, ...]:
                 a.file_size,
                 _seconds(a.duration),
                 a.mime_type,
-                a.file_name,
+                _clean(a.file_name),
             )
         )
     if message.video_note is not None:
@@ -235,7 +246,12 @@ def _attachments(message: Message) -> tuple[Attachment, ...]:
         d = message.document
         found.append(
             Attachment(
-                AttachmentKind.DOCUMENT, d.file_id, d.file_size, None, d.mime_type, d.file_name
+                AttachmentKind.DOCUMENT,
+                d.file_id,
+                d.file_size,
+                None,
+                d.mime_type,
+                _clean(d.file_name),
             )
         )
     if message.photo:
@@ -261,8 +277,8 @@ def callback_to_incoming(
     return IncomingCallback(
         update_id=update_id,
         callback_id=query.id,
-        chat=ChatRef(message.chat.id, chat_type, message.chat.title),
-        user=UserRef(user.id, user.first_name, user.username, user.language_code),
+        chat=ChatRef(message.chat.id, chat_type, _clean(message.chat.title)),
+        user=_user(user),
         message_id=message.message_id,
         action=action,
         thread_id=thread if is_topic else None,

@@ -87,6 +87,7 @@ def test_image_buttons_keep_the_layout_older_messages_carry():
         "cap:",
         "md:image",  # the settings layout before callback data factories
         "im:v:" + "A" * 60,
+        "im::Ab3",  # an empty action (once an IndexError and an admin alert)
     ],
 )
 def test_malformed_forged_or_stale_data_matches_no_button(data):
