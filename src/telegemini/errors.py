@@ -16,6 +16,7 @@ error handler only ever see ours. What a user reads comes from the message catal
         ├── InputTooLarge            a file over the size limit
         ├── InputTooLong             audio or video over the duration limit
         ├── CorruptMedia             a file that cannot be decoded (or is empty)
+        ├── DownloadFailed           Telegram would not hand over a file (after one retry)
         ├── UnsupportedMedia         a kind of message we cannot handle
         ├── ModelRefused             the model's safety system blocked the request or answer
         ├── ImageNotMade             the image model answered without an image (``reason``)
@@ -102,6 +103,10 @@ class InputTooLong(UserFacingError):
 
 class CorruptMedia(UserFacingError):
     message_key = "error.corrupt"
+
+
+class DownloadFailed(UserFacingError):
+    message_key = "error.download"
 
 
 class UnsupportedMedia(UserFacingError):

@@ -223,3 +223,29 @@ async def test_settings_shows_everything_in_the_users_language(voice_bot, telegr
         timeout=5,
         what="the screen switched to English",
     )
+
+
+async def test_a_download_that_fails_once_is_retried(start_bot, telegram, gemini, alice):
+    await start_bot("polling")
+    telegram.fail_next("getFile", status=502, description="Bad Gateway")
+    telegram.send_voice(alice, voice_note(1.0), duration=1)
+    [answer] = await telegram.wait_for_bot_messages(alice.id, 1)
+    assert answer["text"].startswith("You said: [audio audio/ogg")
+    assert [c.status for c in telegram.calls_of("getFile")] == [502, 200]
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [(502, "Bad Gateway"), (400, "Bad Request: file is temporarily unavailable")],
+)
+async def test_a_file_telegram_will_not_hand_over_is_asked_for_again(
+    start_bot, telegram, gemini, alice, status, description
+):
+    await start_bot("polling")
+    telegram.fail_next("getFile", status=status, description=description, times=2)
+    telegram.send_voice(alice, voice_note(1.0), duration=1)
+    [answer] = await telegram.wait_for_bot_messages(alice.id, 1)
+    assert answer["text"] == (
+        "I couldn't fetch your file from Telegram just now. Please send it again."
+    )
+    assert gemini.interaction_requests() == []

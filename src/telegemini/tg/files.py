@@ -1,31 +1,56 @@
-"""``FileSource`` on the Bot API: ``getFile`` then a download from the file URL."""
+"""``FileSource`` on the Bot API: ``getFile`` then a download from the file URL.
+
+A failure that may pass (a 5xx, a dropped connection, a timeout) is retried once; then the user
+is asked to send the file again. A file over Telegram's 20 MB download limit is explained as such.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramServerError
+from aiohttp import ClientError
 
 from telegemini.core.models import Attachment
-from telegemini.errors import CorruptMedia, InputTooLarge
+from telegemini.errors import CorruptMedia, DownloadFailed, InputTooLarge
+
+log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
+ATTEMPTS = 2
+RETRY_AFTER = 0.5  # seconds before the second attempt
+_PASSING = (TelegramNetworkError, TelegramServerError, ClientError, TimeoutError)
 
 
 class TelegramFiles:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, *, retry_after: float = RETRY_AFTER) -> None:
         self._bot = bot
+        self._retry_after = retry_after
 
     async def fetch(self, attachment: Attachment) -> bytes:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._fetch_once(attachment)
+            except _PASSING as exc:
+                log.warning("download of %s failed (attempt %d): %s", attachment.kind, attempt, exc)
+                if attempt == ATTEMPTS:
+                    raise DownloadFailed(f"{type(exc).__name__}") from exc
+                await asyncio.sleep(self._retry_after)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _fetch_once(self, attachment: Attachment) -> bytes:
         try:
             file = await self._bot.get_file(file_id=attachment.file_id)
         except TelegramBadRequest as exc:
             if "too big" in exc.message.lower():
                 raise InputTooLarge(exc.message, limit_mb=20) from exc
-            raise CorruptMedia(exc.message) from exc
+            # "file is temporarily unavailable", an expired or unknown file id
+            raise DownloadFailed(exc.message) from exc
         if not file.file_path:
-            raise CorruptMedia("the Bot API gave no file path")
+            raise DownloadFailed("the Bot API gave no file path")
         buffer = io.BytesIO()
         await self._bot.download_file(file.file_path, destination=buffer)
         data = buffer.getvalue()
