@@ -11,6 +11,8 @@ error handler only ever see ours. What a user reads comes from the message catal
     ├── StorageError                 the database failed
     ├── ChatUnreachable              Telegram will not deliver to the chat (the user blocked the
     │                                bot, the bot left the group): nothing to tell, nothing to alert
+    ├── DeliveryUncertain            a send whose answer was lost: the message may have arrived,
+    │                                so no error message follows it
     └── UserFacingError              something the user is told about, in their language
         ├── EmptyPrompt              nothing to send to the model
         ├── InputTooLarge            a file over the size limit
@@ -59,6 +61,11 @@ class TokenRejected(ConfigError):
 class ChatUnreachable(TelegeminiError):
     """The chat cannot be written to ("Forbidden: bot was blocked by the user", kicked from a
     group, a deactivated user). A normal event, not a fault."""
+
+
+class DeliveryUncertain(TelegeminiError):
+    """A send went out but its answer never came back (a dropped connection, a timeout): the
+    user may well have the message. Neither retried (it would show twice) nor apologised for."""
 
 
 class StorageError(TelegeminiError):

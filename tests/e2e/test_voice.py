@@ -242,9 +242,9 @@ async def test_a_file_telegram_will_not_hand_over_is_asked_for_again(
     start_bot, telegram, gemini, alice, status, description
 ):
     await start_bot("polling")
-    telegram.fail_next("getFile", status=status, description=description, times=2)
+    telegram.fail_next("getFile", status=status, description=description, times=4)
     telegram.send_voice(alice, voice_note(1.0), duration=1)
-    [answer] = await telegram.wait_for_bot_messages(alice.id, 1)
+    [answer] = await telegram.wait_for_bot_messages(alice.id, 1, timeout=10)  # after retries
     assert answer["text"] == (
         "I couldn't fetch your file from Telegram just now. Please send it again."
     )

@@ -38,6 +38,7 @@ from telegemini.core.ports import ChatOutput, NoObserver, Observer, Store
 from telegemini.core.preferences import Effective, PreferenceScreens
 from telegemini.errors import (
     ChatUnreachable,
+    DeliveryUncertain,
     ImageNotMade,
     ModelRefused,
     UpstreamError,
@@ -102,6 +103,8 @@ class Assistant:
             await self._handle(message, out)
         except ChatUnreachable as exc:
             await self._unreachable(message.chat, message.user.id, exc)
+        except DeliveryUncertain as exc:
+            log.warning("chat %s: a message may not have arrived (%s)", message.chat.id, exc)
 
     async def _unreachable(self, chat: ChatRef, user_id: int, exc: ChatUnreachable) -> None:
         """Blocked by the user (or removed from the group): noted, not alerted, not retried.
@@ -133,7 +136,7 @@ class Assistant:
                 await self._commands.run(message, caller)
             else:
                 await self._conversation.handle(message, caller)
-        except ChatUnreachable:
+        except (ChatUnreachable, DeliveryUncertain):
             raise
         except UserFacingError as exc:
             await self._explain(exc, message.user.id, out, t)
@@ -206,6 +209,8 @@ class Assistant:
             await self._handle_callback(callback, out)
         except ChatUnreachable as exc:
             await self._unreachable(callback.chat, callback.user.id, exc)
+        except DeliveryUncertain as exc:
+            log.warning("chat %s: a message may not have arrived (%s)", callback.chat.id, exc)
 
     async def _handle_callback(self, callback: IncomingCallback, out: ChatOutput) -> None:
         prefs = await self._store.load_preferences(callback.chat.id, callback.user.id)
@@ -227,7 +232,7 @@ class Assistant:
                 await self._image_button(press, callback, caller)
             else:
                 await self._preference_button(press, callback, prefs, out)
-        except ChatUnreachable:
+        except (ChatUnreachable, DeliveryUncertain):
             raise
         except UserFacingError as exc:
             await self._explain(exc, callback.user.id, out, t)

@@ -30,6 +30,7 @@ from telegemini.core.speech import strip_audio_tags
 from telegemini.core.text import clip_utf16_start
 from telegemini.errors import (
     ConversationExpired,
+    DeliveryUncertain,
     EmptyPrompt,
     UpstreamBusy,
     UpstreamError,
@@ -158,14 +159,24 @@ class ChatService:
         if search is not None and completed.sources:
             shown += "\n\n" + sources_block(completed.sources, search.sources)
         user_text = transcript_text if transcript_text is not None else _text_of(parts)
-        await self._store.save_exchange(
-            key,
-            head_id=completed.interaction_id,
-            user_text=user_text,
-            model_text=strip_audio_tags(text),
-            keep_turns=self._config.keep_turns,
-        )
-        await out.send(Reply(shown))
+
+        async def remember() -> None:
+            await self._store.save_exchange(
+                key,
+                head_id=completed.interaction_id,
+                user_text=user_text,
+                model_text=strip_audio_tags(text),
+                keep_turns=self._config.keep_turns,
+            )
+
+        # Memory records an answer only once the user could see it: an answer Telegram refused
+        # is not part of the conversation (the next turn chains on the one before it).
+        try:
+            await out.send(Reply(shown))
+        except DeliveryUncertain:
+            await remember()  # it may well have arrived
+            raise
+        await remember()
         return text
 
     async def _run_grounded(

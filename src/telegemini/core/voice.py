@@ -19,6 +19,8 @@ from telegemini.core.models import (
 from telegemini.core.ports import AudioCodec, ChatOutput, FileSource, SpeechSynthesizer
 from telegemini.core.speech import speakable, split_for_speech
 from telegemini.errors import (
+    ChatUnreachable,
+    DeliveryUncertain,
     InputTooLarge,
     InputTooLong,
     UnsupportedMedia,
@@ -146,6 +148,8 @@ class VoiceService:
                 )
             for note in notes:
                 await out.send_voice(note)
+        except (ChatUnreachable, DeliveryUncertain):
+            raise  # the chat, not the voice reply, is the problem: nothing more to send
         except Exception as exc:
             # Whatever broke (TTS, encoding, upload), the text is already there: say so briefly.
             expected = isinstance(exc, UserFacingError) or (

@@ -1,7 +1,8 @@
 """``FileSource`` on the Bot API: ``getFile`` then a download from the file URL.
 
-A failure that may pass (a 5xx, a dropped connection, a timeout) is retried once; then the user
-is asked to send the file again. A file over Telegram's 20 MB download limit is explained as such.
+A failure that may pass (a 5xx, a dropped connection, a timeout) is retried (``getFile`` by the
+session's middleware, the download itself once here); then the user is asked to send the file
+again. A file over Telegram's 20 MB download limit is explained as such.
 """
 
 from __future__ import annotations
@@ -31,29 +32,33 @@ class TelegramFiles:
         self._retry_after = retry_after
 
     async def fetch(self, attachment: Attachment) -> bytes:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return await self._fetch_once(attachment)
-            except _PASSING as exc:
-                log.warning("download of %s failed (attempt %d): %s", attachment.kind, attempt, exc)
-                if attempt == ATTEMPTS:
-                    raise DownloadFailed(f"{type(exc).__name__}") from exc
-                await asyncio.sleep(self._retry_after)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _fetch_once(self, attachment: Attachment) -> bytes:
         try:
+            # A 5xx or a dropped connection is retried by the session's middleware.
             file = await self._bot.get_file(file_id=attachment.file_id)
         except TelegramBadRequest as exc:
             if "too big" in exc.message.lower():
                 raise InputTooLarge(exc.message, limit_mb=20) from exc
             # "file is temporarily unavailable", an expired or unknown file id
             raise DownloadFailed(exc.message) from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise DownloadFailed(type(exc).__name__) from exc
         if not file.file_path:
             raise DownloadFailed("the Bot API gave no file path")
-        buffer = io.BytesIO()
-        await self._bot.download_file(file.file_path, destination=buffer)
-        data = buffer.getvalue()
+        data = await self._download(file.file_path, attachment)
         if not data:
             raise CorruptMedia("empty file")
         return data
+
+    async def _download(self, path: str, attachment: Attachment) -> bytes:
+        """The file itself (not a Bot API call, so not retried by the middleware: here)."""
+        for attempt in range(1, ATTEMPTS + 1):
+            buffer = io.BytesIO()
+            try:
+                await self._bot.download_file(path, destination=buffer)
+                return buffer.getvalue()
+            except _PASSING as exc:
+                log.warning("download of %s failed (attempt %d): %s", attachment.kind, attempt, exc)
+                if attempt == ATTEMPTS:
+                    raise DownloadFailed(type(exc).__name__) from exc
+                await asyncio.sleep(self._retry_after)
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -8,6 +8,9 @@ It follows Telegram's published limits:
 - ``TELEGRAM_GLOBAL_RATE`` messages per second overall (30 by default),
 - a 429 pauses only the chat it came from (or everything, for calls without a chat), and the
   call is retried a bounded number of times when the wait is reasonable.
+- a 5xx, or a connection that could not be made, is retried after 0.25, 1 and 2.5 s; a lost
+  answer (the call may have been carried out) is retried only for calls that change nothing when
+  repeated, never for a message, which would then show twice.
 
 Chat actions and drafts are never queued behind messages: they skip the message budgets, and
 are dropped while their chat is paused, so they cannot starve the replies.
@@ -35,8 +38,14 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramEntityTooLarge,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.methods.base import TelegramType
+from aiohttp import ClientConnectorError
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -51,6 +60,8 @@ _COSMETIC = frozenset(
 _GLOBAL = "*"
 SWEEP_AT = 1024  # chats with a window before idle ones are swept
 TIMING_MARGIN = 0.1  # seconds added to every window, for jitter between our clock and theirs
+# Waits before retrying a call that failed with a 5xx or a connection problem: within ~4 s.
+TRANSIENT_BACKOFF = (0.25, 1.0, 2.5)
 
 
 def _is_message(endpoint: str) -> bool:
@@ -177,8 +188,8 @@ class TelegramRateLimiter(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         endpoint = method.__api_method__
         chat_id = _chat_key(getattr(method, "chat_id", None))
-        max_retries = self._max_retries
-        for attempt in range(max_retries + 1):
+        floods = failures = 0
+        while True:
             paused = self._pause_left(chat_id)
             if paused and endpoint in _COSMETIC:
                 # A stale "typing…" is worth less than the reply it would delay. (The session
@@ -197,8 +208,9 @@ class TelegramRateLimiter(BaseRequestMiddleware):
                 self._paused_until[scope] = max(
                     self._paused_until.get(scope, 0.0), self._clock() + seconds
                 )
-                if attempt >= max_retries or seconds > self._max_retry_after:
+                if floods >= self._max_retries or seconds > self._max_retry_after:
                     raise
+                floods += 1
                 if self._on_flood is not None:
                     try:
                         await self._on_flood(endpoint, chat_id, seconds)
@@ -209,9 +221,35 @@ class TelegramRateLimiter(BaseRequestMiddleware):
                     endpoint,
                     chat_id,
                     seconds,
-                    attempt + 1,
+                    floods,
                 )
-        raise AssertionError("unreachable")  # pragma: no cover
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                if failures >= len(TRANSIENT_BACKOFF) or not _retriable(endpoint, exc):
+                    raise
+                delay = TRANSIENT_BACKOFF[failures]
+                failures += 1
+                log.warning(
+                    "Bot API %s failed for chat %s (%s); retrying in %.1fs",
+                    endpoint,
+                    chat_id,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+
+def _retriable(endpoint: str, error: TelegramServerError | TelegramNetworkError) -> bool:
+    """Whether a failed call may simply be made again. A 5xx means Telegram did not carry it
+    out; a connection never made means it never left. A lost answer (a dropped connection, a
+    timeout) may follow a message that did arrive: only calls that change nothing when repeated
+    are made again then. Cosmetic calls are not worth a retry; a file too large never fits."""
+    if endpoint in _COSMETIC or isinstance(error, TelegramEntityTooLarge):
+        return False
+    if isinstance(error, TelegramServerError):
+        return True
+    if isinstance(error.__cause__, ClientConnectorError):
+        return True
+    return not _is_message(endpoint)
 
 
 def _chat_key(chat_id: Any) -> object:

@@ -10,7 +10,13 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+)
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
@@ -19,9 +25,10 @@ from aiogram.types import (
     MessageEntity,
     ReplyParameters,
 )
+from aiohttp import ClientConnectorError
 
 from telegemini.core.models import Activity, Button, ChatRef, OutgoingPhoto, Reply, VoiceNote
-from telegemini.errors import ChatUnreachable
+from telegemini.errors import ChatUnreachable, DeliveryUncertain
 from telegemini.tg.callbacks import pack
 from telegemini.tg.feedback import EarlyTyping, Shown, finish_within
 from telegemini.tg.formatting import Chunk, Entity, render_markdown, render_plain
@@ -41,8 +48,10 @@ R = TypeVar("R")
 def reachable(
     method: Callable[P, Coroutine[Any, Any, R]],
 ) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Telegram's 403 (blocked by the user, removed from the group) becomes ``ChatUnreachable``:
-    the core treats it as the normal event it is."""
+    """Telegram's 403 (blocked by the user, removed from the group) becomes ``ChatUnreachable``,
+    the core treats it as the normal event it is; a send whose answer was lost (the pacing
+    middleware does not repeat those) becomes ``DeliveryUncertain``: no apology follows a
+    message that may have arrived."""
 
     @functools.wraps(method)
     async def call(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -50,6 +59,11 @@ def reachable(
             return await method(*args, **kwargs)
         except TelegramForbiddenError as exc:
             raise ChatUnreachable(exc.message) from exc
+        except TelegramNetworkError as exc:
+            never_sent = isinstance(exc.__cause__, ClientConnectorError)
+            if never_sent or isinstance(exc, TelegramEntityTooLarge):
+                raise
+            raise DeliveryUncertain(exc.message) from exc
 
     return call
 

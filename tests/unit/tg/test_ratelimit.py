@@ -168,3 +168,42 @@ def test_postponed_slots_keep_the_window_ordered():
     window.postpone(0.0, 1.0)  # the first event really happened at 1.0
     window.reserve(1.0)
     assert window.reserve(1.0) == pytest.approx(2.5)  # free at 0.5 + 3.0, when 0.5 leaves
+
+
+async def test_a_5xx_is_retried_and_a_lost_send_is_not(clock):
+    from aiogram.exceptions import TelegramNetworkError, TelegramServerError
+    from aiohttp import ServerDisconnectedError
+
+    limiter = TelegramRateLimiter(clock=clock)
+    outcomes: list[BaseException | bool] = [
+        TelegramServerError(method=message(1), message="Bad Gateway"),
+        True,
+    ]
+
+    async def flaky() -> bool:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    assert await call(limiter, flaky, message(1)) is True  # the 502 cost one retry, not the reply
+
+    def lost() -> TelegramNetworkError:
+        error = TelegramNetworkError(method=message(1), message="ServerDisconnectedError")
+        error.__cause__ = ServerDisconnectedError()
+        return error
+
+    attempts = []
+
+    async def answer_lost() -> bool:
+        attempts.append(clock.now)
+        raise lost()
+
+    with pytest.raises(TelegramNetworkError):
+        await call(limiter, answer_lost, message(2))
+    assert len(attempts) == 1  # the message may have arrived: never sent twice
+
+    attempts.clear()
+    with pytest.raises(TelegramNetworkError):
+        await call(limiter, answer_lost, SendChatAction(chat_id=3, action="typing"))
+    assert len(attempts) == 1  # cosmetic: not worth a retry

@@ -188,6 +188,13 @@ class Inspection:
             Fault(method.lower(), status, description, parameters, times, chat_id)
         )
 
+    def lose_next_response(
+        self, method: str, *, times: int = 1, chat_id: int | None = None
+    ) -> None:
+        """Carry out the next ``times`` calls of ``method`` (the message is sent, the chat shows
+        it) but drop the connection instead of answering: the bot cannot know it arrived."""
+        self._state.lost.append(Fault(method.lower(), 0, "response lost", None, times, chat_id))
+
     def subscribe(self, callback: Callable[[FakeEvent], None]) -> Callable[[], None]:
         """Call ``callback`` with every event; returns a function that unsubscribes."""
         self._state.subscribers.append(callback)

@@ -201,6 +201,11 @@ class FakeTelegramServer(UserActions, Inspection):
             params, files = await read_request(request)
             result = await self._dispatch(method.lower(), params, files)
             status, body = 200, {"ok": True, "result": result}
+            if self._state.take_lost(method.lower(), as_int(params.get("chat_id"))):
+                self._state.record(RecordedCall(method, params, files, 0, result, arrived))
+                if request.transport is not None:
+                    request.transport.close()  # done, but the answer never reaches the bot
+                return web.Response(status=500)
         except ApiError as exc:
             status, body, result = exc.status, exc.envelope(), exc.description
         except Exception as exc:  # a bug in the fake: answer like Telegram's 500, keep serving

@@ -107,6 +107,7 @@ class FakeState:
         self.callback_answers: list[dict[str, Any]] = []
         self.calls: list[RecordedCall] = []
         self.faults: list[Fault] = []
+        self.lost: list[Fault] = []  # calls carried out whose answer is never sent
         self.webhook_attempts: list[WebhookAttempt] = []
         self.downloads: list[str] = []
         self.flood.reset()
@@ -241,13 +242,21 @@ class FakeState:
 
     def take_fault(self, method: str, chat_id: int | None) -> Fault | None:
         """The scheduled fault for this call, if any (consumes one use)."""
-        for fault in self.faults:
-            if fault.method == method and fault.chat_id in (None, chat_id):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
+        return _take(self.faults, method, chat_id)
+
+    def take_lost(self, method: str, chat_id: int | None) -> bool:
+        """Whether this call's answer is to be lost (consumes one use)."""
+        return _take(self.lost, method, chat_id) is not None
+
+
+def _take(faults: list[Fault], method: str, chat_id: int | None) -> Fault | None:
+    for fault in faults:
+        if fault.method == method and fault.chat_id in (None, chat_id):
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                faults.remove(fault)
+            return fault
+    return None
 
 
 def _update_chat_id(update: dict[str, Any]) -> int | None:
