@@ -6,6 +6,7 @@ reads ``os.environ``; the object is built once at start-up and passed explicitly
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -17,6 +18,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from telegemini.errors import ConfigError
 
 IdList = Annotated[list[int], NoDecode]
+_TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
+# Database URL schemes accepted, and the async driver each one means.
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
 
 _FIXES: dict[str, str] = {
     "ADMIN_USER_IDS": "write numeric Telegram user ids separated by commas, e.g. 12345,67890",
@@ -39,6 +49,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
         populate_by_name=True,
         env_nested_delimiter="__",
+        env_ignore_empty=True,  # `GOOGLE_API_KEY=` in .env means "not set", as people expect
     )
 
     telegram_bot_token: SecretStr | None = Field(
@@ -240,12 +251,74 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters from A-Z a-z 0-9 _ -")
         return value
 
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # The shape Telegram hands out (and aiogram insists on): digits, a colon, then letters,
+        # digits, "_" or "-". Checked here so a pasted typo is a line of text, not a traceback.
+        if value is not None and not _TOKEN_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError("this is not a bot token (it looks like 123456789:AAE…)")
+        return value
+
+    @field_validator("tts_voice")
+    @classmethod
+    def _check_voice(cls, value: str) -> str:
+        from telegemini.core.voice import VOICES  # the model's prebuilt voices
+
+        match = next((v for v in VOICES if v.lower() == value.lower()), None)
+        if match is None:
+            raise ValueError(f"unknown voice {value!r} (use one of: {', '.join(VOICES)})")
+        return match
+
+    @field_validator("telegram_api_base_url", "gemini_base_url", "webhook_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is not None and (
+            urlsplit(value).scheme not in {"http", "https"} or not urlsplit(value).netloc
+        ):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        """Hosting providers hand out ``postgres://`` and ``postgresql://``: the async driver is
+        added. Any other scheme than SQLite or PostgreSQL is refused here, before start-up."""
+        scheme, sep, rest = value.partition("://")
+        if not sep:
+            raise ValueError(
+                "is not a database URL (use sqlite+aiosqlite:///path/to/file.db or "
+                "postgresql://user:password@host:5432/name)"
+            )
+        driver = _DRIVERS.get(scheme.lower())
+        if driver is None:
+            raise ValueError(
+                f"unsupported database {scheme!r} (use sqlite+aiosqlite:///… or "
+                "postgresql+asyncpg://…)"
+            )
+        return f"{driver}://{rest}"
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("webhook_url", "gemini_base_url", "redis_url", mode="before")
+    @field_validator(
+        "webhook_url",
+        "gemini_base_url",
+        "redis_url",
+        "telegram_bot_token",
+        "google_api_key",
+        "telegram_secret_token",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -293,8 +366,6 @@ class Settings(BaseSettings):
                 "Cloud Run detected (K_SERVICE) but WEBHOOK_URL is not set: set it to the "
                 "service URL (https://<service>-<hash>.run.app)"
             )
-        if self.webhook_url and urlsplit(self.webhook_url).scheme not in {"http", "https"}:
-            problems.append("WEBHOOK_URL must start with https:// (or http:// behind a proxy)")
         return problems
 
     def sqlite_path(self) -> Path | None:
