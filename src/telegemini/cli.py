@@ -46,6 +46,16 @@ def _run(_args: argparse.Namespace) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 2
     configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets())
+    from telegemini.doctor import preflight
+
+    blocking = asyncio.run(preflight(settings))  # the same checks as `telegemini doctor`
+    if blocking:
+        print("telegemini cannot start:", file=sys.stderr)
+        for check in blocking:
+            print(f"  - {check.name}: {check.detail}", file=sys.stderr)
+            if check.fix:
+                print(f"    fix: {check.fix}", file=sys.stderr)
+        return 1
     from telegemini.app import Telegemini
 
     async def main() -> None:

@@ -102,6 +102,13 @@ async def diagnose(settings: Settings, *, schema: str | None = None) -> list[Che
     return [_scrubbed(check, _secrets(settings)) for check in checks]
 
 
+async def preflight(settings: Settings) -> list[Check]:
+    """What stops ``telegemini run`` before it starts: the doctor's checks that failed, but for
+    those the start repairs itself (migrations, a webhook left over from another mode)."""
+    checks = await diagnose(settings)
+    return [c for c in checks if c.ok is False and not c.warning and c.name != "webhook"]
+
+
 def configuration(settings: Settings) -> list[Check]:
     problems = settings.problems_for_run() + settings.problems_with_files()
     if problems:

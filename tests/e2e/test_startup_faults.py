@@ -1,5 +1,5 @@
-"""A bot token Telegram rejects (401), at start-up or while running: one clear line naming the
-fix, a non-zero exit, never a traceback nor the token."""
+"""Start-up and running faults that stop the bot: one clear line naming the problem and the
+fix, a non-zero exit, never a traceback nor a secret."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ async def test_a_rejected_token_at_start_up_is_one_line_and_exit_status_1(
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     text = (out + err).decode()
     assert process.returncode == 1
-    assert "TELEGRAM_BOT_TOKEN was rejected by Telegram (401)" in text
-    assert "@BotFather" in text
+    assert "telegemini cannot start:\n  - telegram: the bot token was rejected" in text
+    assert "fix: check TELEGRAM_BOT_TOKEN: in Telegram, @BotFather" in text
     assert "Traceback" not in text
     assert wrong not in text
     assert wrong.split(":")[1] not in text
@@ -43,3 +43,28 @@ async def test_a_token_revoked_while_polling_stops_the_bot_with_that_error(start
     telegram.fail_next("getUpdates", status=401, description="Unauthorized")
     await asyncio.wait_for(bot.components.failure.happened.wait(), timeout=20)
     assert isinstance(bot.components.failure.error, TokenRejected)
+
+
+async def test_a_database_that_refuses_connections_is_one_explained_line(
+    telegram, gemini, tmp_path
+):
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "GOOGLE_"))},
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_BASE_URL": telegram.url,
+        "GOOGLE_API_KEY": GEMINI_KEY,
+        "GEMINI_BASE_URL": gemini.url,
+        "DATABASE_URL": "postgresql://bot:hunter22@127.0.0.1:1/bot",  # nothing listens there
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "telegemini", "run", env=environment, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    text = (out + err).decode()
+    assert process.returncode == 1
+    assert "telegemini cannot start:\n  - database: " in text
+    assert "fix: " in text
+    assert "Traceback" not in text
+    assert "hunter22" not in text
+    assert telegram.token not in text
