@@ -171,7 +171,6 @@ class Sandbox:
             gemini_url=self.gemini.url if self.gemini is not None else None,
             database_url=self.database_url,
         )
-        _forget_database(settings)
         self.sim.attach()
         stack.callback(self.sim.detach)
         # The page first: a taken port is reported before the bot does any work.
@@ -184,6 +183,9 @@ class Sandbox:
             await site.start()
         except OSError as exc:
             raise CannotListenError(f"cannot listen on {self.host}:{self.port} ({exc})") from exc
+        # Only now that the page's address is ours: a second sandbox started by mistake on the
+        # same port stops above and leaves the running one's data alone.
+        _forget_database(settings)
         host, port = runner.addresses[0][:2]
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a comparison
         # The bot stops first, so the page still shows the answers it finishes on the way out.

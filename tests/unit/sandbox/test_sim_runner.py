@@ -149,10 +149,13 @@ def taken_port() -> Iterator[int]:
 async def test_a_taken_port_is_reported_and_nothing_is_left_running(tmp_path: Path, taken_port):
     before = asyncio.all_tasks()
     database = f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}"
+    (tmp_path / "sandbox.db").write_bytes(b"the running sandbox's data")
     sandbox = Sandbox(user_settings(), port=taken_port, database_url=database)
     with pytest.raises(CannotListenError, match=f"cannot listen on 127.0.0.1:{taken_port}"):
         await sandbox.start()
     assert sandbox.bot is None
+    # The sandbox that has the port keeps its data.
+    assert (tmp_path / "sandbox.db").read_bytes() == b"the running sandbox's data"
     # Whatever the sandbox started must end by itself, promptly (a few loop turns may pass
     # while cancelled long polls and the HTTP client's stop signals unwind).
     leftovers = asyncio.all_tasks() - before - {asyncio.current_task()}
