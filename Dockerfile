@@ -44,7 +44,6 @@ RUN mkdir -p /app/data && chown telegemini:telegemini /app/data
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    PTB_TIMEDELTA=true \
     MPLCONFIGDIR=/tmp/matplotlib \
     PORT=8080
 
