@@ -26,6 +26,8 @@ error handler only ever see ours. What a user reads comes from the message catal
         ├── ConversationExpired      the model forgot the conversation (404 on the previous id);
         │                            the chat service recovers from it, users never see it
         └── UpstreamError            the model service failed
+            ├── ModelMissing         404 for the model itself (a retired or mistyped name):
+            │                        the operator must change ``setting``
             ├── UpstreamBusy         429 / overloaded; carries ``retry_after`` seconds
             ├── UpstreamTimeout      no answer in time
             └── UpstreamUnavailable  5xx, connection refused, malformed answer
@@ -159,6 +161,22 @@ class ConversationExpired(UserFacingError):
 
 class UpstreamError(UserFacingError):
     message_key = "error.upstream"
+
+
+class ModelMissing(UpstreamError):
+    """The configured model does not exist (any more) for this key: only the operator can fix it,
+    by changing ``setting`` (CHAT_MODEL, TTS_MODEL or IMAGE_MODEL)."""
+
+    message_key = "error.misconfigured"
+
+    def __init__(self, message: str, *, setting: str = "", model: str = "") -> None:
+        where = f"{setting}={model}" if setting else "the configured model"
+        super().__init__(
+            f"{where} does not exist for this API key ({message}); set {setting or 'it'} to a "
+            "current model and restart (`telegemini doctor` lists what is wrong)"
+        )
+        self.setting = setting
+        self.model = model
 
 
 class UpstreamBusy(UpstreamError):

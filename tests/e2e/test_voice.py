@@ -249,3 +249,20 @@ async def test_a_file_telegram_will_not_hand_over_is_asked_for_again(
         "I couldn't fetch your file from Telegram just now. Please send it again."
     )
     assert gemini.interaction_requests() == []
+
+
+async def test_a_retired_speech_model_is_reported_to_the_admins(start_bot, telegram, gemini, alice):
+    from telegemini.sandbox.fake_telegram import FakeUser
+
+    admin = FakeUser(id=4242, first_name="Root", username="root", language_code="en")
+    await start_bot("polling", voice_enabled=True, admin_user_ids=[admin.id])
+    telegram.send_text(admin, "/voice off")
+    await telegram.wait_for_bot_messages(admin.id, 1)
+    gemini.retired_models.add("gemini-3.8-flash-lite-tts")
+
+    telegram.send_text(alice, "say something")
+    text, notice = await telegram.wait_for_bot_messages(alice.id, 2)
+    assert text["text"] == "You said: say something"  # the answer itself is not lost
+    assert notice["text"].startswith("This bot is misconfigured right now")
+    alert = (await telegram.wait_for_bot_messages(admin.id, 2))[1]
+    assert "TTS_MODEL=gemini-3.8-flash-lite-tts does not exist" in alert["text"]

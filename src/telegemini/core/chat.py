@@ -32,6 +32,7 @@ from telegemini.errors import (
     ConversationExpired,
     DeliveryUncertain,
     EmptyPrompt,
+    ModelMissing,
     UpstreamBusy,
     UpstreamError,
     UpstreamTimeout,
@@ -186,7 +187,7 @@ class ChatService:
         try:
             return await self._run(request, out, searching)
         except UpstreamError as exc:
-            if not request.search or isinstance(exc, UpstreamBusy | UpstreamTimeout):
+            if not request.search or isinstance(exc, UpstreamBusy | UpstreamTimeout | ModelMissing):
                 raise
             log.warning("answer with search failed (%s); answering without it", exc)
             request.search = False

@@ -23,6 +23,7 @@ from telegemini.errors import (
     DeliveryUncertain,
     InputTooLarge,
     InputTooLong,
+    ModelMissing,
     UnsupportedMedia,
     UserFacingError,
 )
@@ -151,6 +152,15 @@ class VoiceService:
         except (ChatUnreachable, DeliveryUncertain):
             raise  # the chat, not the voice reply, is the problem: nothing more to send
         except Exception as exc:
+            missing = exc.subgroup(ModelMissing) if isinstance(exc, ExceptionGroup) else exc
+            if isinstance(missing, ExceptionGroup):
+                missing = missing.exceptions[0]
+            if isinstance(missing, ModelMissing):
+                # The operator must change TTS_MODEL: the assistant tells the user and alerts
+                # the admins, once.
+                if missing is exc:
+                    raise
+                raise missing from exc
             # Whatever broke (TTS, encoding, upload), the text is already there: say so briefly.
             expected = isinstance(exc, UserFacingError) or (
                 isinstance(exc, ExceptionGroup) and exc.subgroup(UserFacingError) is not None

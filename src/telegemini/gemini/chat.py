@@ -124,7 +124,7 @@ class GeminiChatModel:
                     yield event
                 return
             except Exception as exc:
-                error = map_exception(exc)
+                error = map_exception(exc, model=("CHAT_MODEL", self._model))
                 # Once text has been shown, a retry would rewrite it under the user's eyes.
                 delay = None if emitted else self._retry.next_delay(attempt, error, waited)
                 if delay is None:

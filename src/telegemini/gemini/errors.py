@@ -20,6 +20,7 @@ from google.genai import errors as genai_errors
 from telegemini.errors import (
     ConversationExpired,
     InputTooLarge,
+    ModelMissing,
     ModelRefused,
     UpstreamBusy,
     UpstreamError,
@@ -28,6 +29,7 @@ from telegemini.errors import (
     UserFacingError,
 )
 
+Model = tuple[str, str] | None  # (setting, model name) of the adapter, for ModelMissing
 _SAFETY_WORDS = ("safety", "blocked", "prohibited", "recitation", "blocklist", "spii")
 
 
@@ -60,8 +62,14 @@ def looks_like_safety(text: str) -> bool:
     return any(word in lowered for word in _SAFETY_WORDS)
 
 
-def from_status(status: int, message: str, headers: Mapping[str, str] | None) -> UserFacingError:
-    """Our error for an HTTP status answered by the Gemini API."""
+def from_status(
+    status: int, message: str, headers: Mapping[str, str] | None, *, model: Model = None
+) -> UserFacingError:
+    """Our error for an HTTP status answered by the Gemini API. ``model`` is the setting and
+    model of the adapter that called (a 404 naming the model is the operator's to fix)."""
+    if status == 404 and _names_a_model(message, model):
+        setting, name = model or ("", "")
+        return ModelMissing(message, setting=setting, model=name)
     if status == 404:
         return ConversationExpired(message)
     if status in (408, 504):
@@ -78,18 +86,28 @@ def from_status(status: int, message: str, headers: Mapping[str, str] | None) ->
     return UpstreamError(f"HTTP {status}: {message}")
 
 
-def map_exception(exc: BaseException) -> UserFacingError:
-    """Our error for any exception the SDK or its transports raised."""
+def _names_a_model(message: str, model: Model) -> bool:
+    """A 404 about the model ("models/<name> is not found …"), not about a stored interaction."""
+    return "models/" in message.lower() or (
+        model is not None and bool(model[1]) and model[1] in message
+    )
+
+
+def map_exception(exc: BaseException, *, model: Model = None) -> UserFacingError:
+    """Our error for any exception the SDK or its transports raised; ``model`` as in
+    ``from_status``."""
     if isinstance(exc, UserFacingError):
         return exc
     if isinstance(exc, _interactions.APITimeoutError | httpx2.TimeoutException | TimeoutError):
         return UpstreamTimeout(type(exc).__name__)
     if isinstance(exc, _interactions.APIStatusError):
         headers: Mapping[str, str] | None = getattr(exc.response, "headers", None)
-        return from_status(exc.status_code or 500, _body_message(exc.body) or str(exc), headers)
+        message = _body_message(exc.body) or str(exc)
+        return from_status(exc.status_code or 500, message, headers, model=model)
     if isinstance(exc, genai_errors.APIError):
         response_headers = getattr(getattr(exc, "response", None), "headers", None)
-        return from_status(exc.code or 500, exc.message or exc.status or "", response_headers)
+        message = exc.message or exc.status or ""
+        return from_status(exc.code or 500, message, response_headers, model=model)
     if isinstance(exc, _interactions.APIConnectionError | httpx2.TransportError | OSError):
         return UpstreamUnavailable(type(exc).__name__)
     return UpstreamUnavailable(f"{type(exc).__name__}: {exc}")

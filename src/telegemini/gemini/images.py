@@ -52,7 +52,9 @@ class GeminiImages:
                 timeout=self._timeout,
             )
 
-        interaction = await call_with_retries(self._retry, call, "gemini image")
+        interaction = await call_with_retries(
+            self._retry, call, "gemini image", model=("IMAGE_MODEL", self._model)
+        )
         return _image_of(interaction)
 
 

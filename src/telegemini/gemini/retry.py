@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from telegemini.errors import UpstreamBusy, UpstreamTimeout, UpstreamUnavailable, UserFacingError
-from telegemini.gemini.errors import map_exception
+from telegemini.gemini.errors import Model, map_exception
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +43,18 @@ class RetryPolicy:
         return delay if waited + delay <= self.budget else None
 
 
-async def call_with_retries(policy: RetryPolicy, call: Callable[[], Awaitable[T]], what: str) -> T:
-    """Run ``call`` until it succeeds or the policy gives up; errors leave as ours."""
+async def call_with_retries(
+    policy: RetryPolicy, call: Callable[[], Awaitable[T]], what: str, *, model: Model = None
+) -> T:
+    """Run ``call`` until it succeeds or the policy gives up; errors leave as ours. ``model`` is
+    the (setting, name) of the model called, for a 404 that names it."""
     waited = 0.0
     attempt = 1
     while True:
         try:
             return await call()
         except Exception as exc:
-            error = map_exception(exc)
+            error = map_exception(exc, model=model)
             delay = policy.next_delay(attempt, error, waited)
             if delay is None:
                 if error is exc:

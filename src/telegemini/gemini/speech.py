@@ -41,7 +41,9 @@ class GeminiSpeech:
                 timeout=self._timeout,
             )
 
-        interaction = await call_with_retries(self._retry, call, "gemini tts")
+        interaction = await call_with_retries(
+            self._retry, call, "gemini tts", model=("TTS_MODEL", self._model)
+        )
         status = getattr(interaction, "status", None)
         if status not in (None, "completed", "incomplete"):
             detail = str(getattr(interaction, "errors", None) or status)

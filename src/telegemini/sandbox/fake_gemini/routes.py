@@ -155,6 +155,13 @@ class ModelRoutes:
         except MediaDecodeError:
             return error_response(400, _DECODE_ERROR, style="interactions")
         model = str(body.get("model") or body.get("agent") or "")
+        if model.removeprefix("models/") in self.state.retired_models:
+            return error_response(
+                404,
+                f"models/{model.removeprefix('models/')} is not found for API version v1beta, "
+                "or is not supported for interactions.",
+                style="interactions",
+            )
         stream = body.get("stream") is True
         turns = [t for stored in chain for t in stored.turns] + new_turns
         system = system_text(body.get("system_instruction"))

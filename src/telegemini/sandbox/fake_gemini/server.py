@@ -108,6 +108,11 @@ class FakeGeminiServer:
         self.state.latency = value
 
     @property
+    def retired_models(self) -> set[str]:
+        """Model names answered 404 "models/… is not found" (add to retire one; reset clears)."""
+        return self.state.retired_models
+
+    @property
     def chunk_delay(self) -> float:
         """Seconds between streamed text/audio deltas."""
         return self.state.chunk_delay

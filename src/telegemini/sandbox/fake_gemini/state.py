@@ -105,6 +105,7 @@ class ServerState:
         self.chunk_delay = chunk_delay
         self._initial_chunk_delay = chunk_delay
         self.latency = 0.0
+        self.retired_models: set[str] = set()  # answered 404 "not found", as the live API does
         self.speech = speech
         self.media = media  # replaces the default tone and PNG; kept across reset()
         self.script = Script()
@@ -176,6 +177,7 @@ class ServerState:
     def reset(self) -> None:
         """Back to a fresh server: no state, script, faults or log; default timings."""
         self.latency = 0.0
+        self.retired_models.clear()
         self.chunk_delay = self._initial_chunk_delay
         self.tts_format = self._initial_tts_format
         self.script.clear()
