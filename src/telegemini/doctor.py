@@ -39,6 +39,7 @@ from sqlalchemy.exc import ArgumentError
 from telegemini.errors import (
     ConfigError,
     ConversationExpired,
+    ModelMissing,
     UpstreamBusy,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -359,28 +360,42 @@ async def _gemini(settings: Settings) -> Check:
         client = make_client(settings)
         async with asyncio.timeout(TIMEOUT):
             await client.aio.models.count_tokens(model=model, contents="ping")
+        for setting, name in _models(settings)[1:]:  # the others: does each exist?
+            try:
+                async with asyncio.timeout(TIMEOUT):
+                    await client.aio.models.get(model=name)
+            except Exception as exc:
+                return _gemini_failure(exc, name, setting)
     except Exception as exc:
         return _gemini_failure(exc, model)
     finally:
         if client is not None:
             await client.aio.aclose()
-    return passed("gemini", f"key accepted; CHAT_MODEL {model} answers")
+    others = ", ".join(f"{setting} {name}" for setting, name in _models(settings)[1:])
+    return passed("gemini", f"key accepted; CHAT_MODEL {model} answers; {others} exist")
 
 
-def _gemini_failure(exc: Exception, model: str) -> Check:
-    mapped = map_exception(exc)
+def _models(settings: Settings) -> list[tuple[str, str]]:
+    return [
+        ("CHAT_MODEL", settings.chat_model),
+        ("TTS_MODEL", settings.tts_model),
+        ("IMAGE_MODEL", settings.image_model),
+    ]
+
+
+def _gemini_failure(exc: Exception, model: str, setting: str = "CHAT_MODEL") -> Check:
+    mapped = map_exception(exc, model=(setting, model))
     detail = str(mapped)
     if detail in ("", type(exc).__name__):  # a transport error: its own text says more
         detail = _describe(exc)
     network_fix = (
         "check the network (HTTPS to generativelanguage.googleapis.com) and GEMINI_BASE_URL"
     )
-    if isinstance(mapped, ConversationExpired):  # 404
+    if isinstance(mapped, ConversationExpired | ModelMissing):  # 404
         return failed(
             "gemini",
-            f"model {model} not found: {detail}",
-            "set CHAT_MODEL to a current model name (https://ai.google.dev/gemini-api/docs/models);"
-            " TTS_MODEL and IMAGE_MODEL are changed the same way",
+            f"{setting} {model} not found for this key",
+            f"set {setting} to a current model name (https://ai.google.dev/gemini-api/docs/models)",
         )
     if isinstance(mapped, UpstreamBusy):
         return failed(

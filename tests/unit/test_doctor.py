@@ -236,7 +236,11 @@ async def test_an_invalid_gemini_key_fails_with_the_ai_studio_fix(telegram, gemi
 @pytest.mark.parametrize(
     ("status", "detail", "fix"),
     [
-        (404, "model gemini-3.1-flash-lite not found", "set CHAT_MODEL to a current model name"),
+        (
+            404,
+            "CHAT_MODEL gemini-3.1-flash-lite not found",
+            "set CHAT_MODEL to a current model name",
+        ),
         (429, "429, quota or rate limit reached", "check the quota of the key's project"),
         (503, "Gemini unreachable or failing", "check the network"),
     ],
@@ -249,6 +253,19 @@ async def test_gemini_errors_say_what_to_change(telegram, gemini, migrated, stat
     assert checks["gemini"].ok is False
     assert detail in checks["gemini"].detail
     assert fix in checks["gemini"].fix
+
+
+@pytest.mark.parametrize(
+    ("setting", "model"),
+    [("TTS_MODEL", "gemini-3.8-flash-lite-tts"), ("IMAGE_MODEL", "gemini-3-pro-image")],
+)
+async def test_every_configured_model_must_exist(telegram, gemini, migrated, setting, model):
+    gemini.retired_models.add(model)
+    _checks, text, code = await run_doctor(make_settings(telegram, gemini, migrated))
+
+    assert code == 1
+    assert line(text, "gemini") == f"✗ gemini         {setting} {model} not found for this key"
+    assert f"fix: set {setting} to a current model name" in text
 
 
 async def test_missing_credentials_are_configuration_failures_and_skip_their_checks(

@@ -79,6 +79,7 @@ class ModelRoutes:
             app.router.add_post(f"/{version}/interactions/{{id}}/cancel", self.cancel_interaction)
             app.router.add_delete(f"/{version}/interactions/{{id}}", self.delete_interaction)
             app.router.add_post(f"/{version}/models/{{tail:.+}}", self.models_action)
+            app.router.add_get(f"/{version}/models/{{name}}", self.get_model)
 
     # --- shared pipeline -----------------------------------------------------------------
 
@@ -233,6 +234,29 @@ class ModelRoutes:
         if self.state.interactions.pop(request.match_info["id"], None) is None:
             return _not_found(request.match_info["id"])
         return web.json_response({})
+
+    # --- the model catalogue ----------------------------------------------------------------
+
+    async def get_model(self, request: web.Request) -> web.Response:
+        """``models.get``: every model name exists, but those retired (404, as the live API)."""
+        name = request.match_info["name"].removeprefix("models/")
+        if name in self.state.retired_models:
+            return error_response(
+                404,
+                f"models/{name} is not found for API version v1beta, or is not supported for "
+                "GetModel.",
+                style="google",
+            )
+        return web.json_response(
+            {
+                "name": f"models/{name}",
+                "version": "001",
+                "displayName": name,
+                "inputTokenLimit": 1048576,
+                "outputTokenLimit": 65536,
+                "supportedGenerationMethods": ["generateContent", "countTokens"],
+            }
+        )
 
     # --- generateContent -----------------------------------------------------------------
 
