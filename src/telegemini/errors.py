@@ -35,6 +35,8 @@ error handler only ever see ours. What a user reads comes from the message catal
 
 from __future__ import annotations
 
+from telegemini.core.i18n import Duration
+
 
 class TelegeminiError(Exception):
     """Root of every error raised on purpose by telegemini."""
@@ -107,7 +109,7 @@ class InputTooLong(UserFacingError):
         self.limit_seconds = limit_seconds
 
     def message_args(self) -> dict[str, object]:
-        return {"minutes": f"{self.limit_seconds / 60:g}"}
+        return {"duration": Duration(self.limit_seconds)}
 
 
 class CorruptMedia(UserFacingError):
@@ -188,7 +190,7 @@ class UpstreamBusy(UpstreamError):
 
     def message_args(self) -> dict[str, object]:
         seconds = max(1, round(self.retry_after)) if self.retry_after else 30
-        return {"seconds": seconds}
+        return {"duration": Duration(seconds)}
 
 
 class UpstreamTimeout(UpstreamError):

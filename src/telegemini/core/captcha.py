@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from telegemini.core.buttons import CaptchaPress
-from telegemini.core.i18n import Translator
+from telegemini.core.i18n import Duration, Translator
 from telegemini.core.models import Button, Captcha, IncomingCallback, Reply, UserRecord
 from telegemini.core.ports import ChatOutput, Store
 
@@ -52,8 +52,8 @@ class CaptchaDesk:
         now = self._clock()
         old = await self._store.load_captcha(user.id)
         if old is not None and old.cooldown_until > now:
-            minutes = max(1, round((old.cooldown_until - now) / 60))
-            await out.send(Reply(t("captcha.cooldown", minutes=minutes), markdown=False))
+            left = Duration(old.cooldown_until - now)
+            await out.send(Reply(t("captcha.cooldown", duration=left), markdown=False))
             return
         pending = old.pending_text if old is not None and old.pending_text else text
         captcha, reply = self._new(user.id, pending, old.failures if old else 0, t)
@@ -76,7 +76,7 @@ class CaptchaDesk:
         )
         buttons = (tuple(Button(emoji, CaptchaPress(emoji)) for emoji, _ in offered),)
         question = t(
-            "captcha.ask", thing=t(f"captcha.{answer[1]}"), seconds=round(self.config.timeout)
+            "captcha.ask", thing=t(f"captcha.{answer[1]}"), duration=Duration(self.config.timeout)
         )
         return captcha, Reply(question, markdown=False, buttons=buttons)
 
@@ -92,7 +92,7 @@ class CaptchaDesk:
             return None
         if captcha.cooldown_until > now:
             await out.answer_callback(
-                t("captcha.cooldown", minutes=max(1, round((captcha.cooldown_until - now) / 60)))
+                t("captcha.cooldown", duration=Duration(captcha.cooldown_until - now))
             )
             return None
         if press.answer == captcha.answer and now <= captcha.expires_at:
@@ -105,9 +105,9 @@ class CaptchaDesk:
         if failures >= self.config.attempts:
             cooled = replace(captcha, failures=0, cooldown_until=now + self.config.cooldown)
             await self._store.save_captcha(cooled)
-            minutes = max(1, round(self.config.cooldown / 60))
+            wait = Duration(self.config.cooldown)
             await out.edit(
-                callback.message_id, Reply(t("captcha.cooldown", minutes=minutes), markdown=False)
+                callback.message_id, Reply(t("captcha.cooldown", duration=wait), markdown=False)
             )
             await out.answer_callback(None)
             return None

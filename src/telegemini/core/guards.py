@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from telegemini.core.i18n import Duration
 from telegemini.core.models import QUOTA_KINDS, LimitKey, Tier, UserRecord
 from telegemini.core.ports import NoObserver, Observer, RateLimiter, Store
 from telegemini.errors import StorageError, UserFacingError
@@ -67,7 +68,7 @@ class RateLimited(UserFacingError):
         self.retry_after = retry_after
 
     def message_args(self) -> dict[str, object]:
-        return {"seconds": max(1, round(self.retry_after + 0.49))}
+        return {"duration": Duration(max(1, round(self.retry_after + 0.49)))}
 
 
 class StillWorking(UserFacingError):

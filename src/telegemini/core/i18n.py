@@ -7,6 +7,7 @@ placeholders. English is complete by definition and is the fallback for a missin
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Final
@@ -63,11 +64,51 @@ def _flatten(table: dict[str, object], prefix: str = "") -> dict[str, str]:
     return flat
 
 
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A length of time for a message: written as people write it, in the reader's language
+    ("45 s", "1 min 30 s", "2 h 5 min"), never "0.0833 min"."""
+
+    seconds: float
+
+
+# (hours, minutes, seconds) and what joins them, per language.
+_UNITS: Final = {
+    "en": ("h", "min", "s", " "),
+    "es": ("h", "min", "s", " "),
+    "ru": ("ч", "мин", "с", " "),
+    "zh-hans": ("小时", "分钟", "秒", ""),
+    "zh-hant": ("小時", "分鐘", "秒", ""),
+}
+
+
+def duration_text(language: str, seconds: float) -> str:
+    hours_unit, minutes_unit, seconds_unit, gap = _UNITS.get(language, _UNITS[DEFAULT_LANGUAGE])
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        parts = [(hours, hours_unit), (minutes, minutes_unit)]
+    elif minutes:
+        parts = [(minutes, minutes_unit), (secs, seconds_unit)]
+    else:
+        parts = [(secs, seconds_unit)]
+    shown = [f"{count}{gap}{unit}" for count, unit in parts if count] or [f"0{gap}{seconds_unit}"]
+    return " ".join(shown) if gap else "".join(shown)
+
+
 def translate(language: str, key: str, /, **values: object) -> str:
-    """The text for ``key`` in ``language`` (falling back to English), filled with ``values``."""
+    """The text for ``key`` in ``language`` (falling back to English), filled with ``values``;
+    a ``Duration`` is written out in that language."""
     table = catalog(language) if language in LANGUAGES else {}
     text = table.get(key) or catalog(DEFAULT_LANGUAGE)[key]
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    filled = {
+        name: duration_text(language, value.seconds) if isinstance(value, Duration) else value
+        for name, value in values.items()
+    }
+    return text.format(**filled)
 
 
 class Translator:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from telegemini.core.buttons import ImageAction, ImagePress
-from telegemini.core.i18n import Translator
+from telegemini.core.i18n import Duration, Translator
 from telegemini.core.models import (
     ASPECT_RATIOS,
     Activity,
@@ -278,14 +278,15 @@ class ImageService:
         """ "Generating… N s", refreshed, plus "sending photo…"; removed whatever happens, so a
         failure never leaves the chat stuck on "Generating…"."""
         started = self._clock()
-        status = await out.send_status(t("image.generating", seconds=0))
+        status = await out.send_status(t("image.generating", duration=Duration(0)))
 
         async def tick() -> None:
             while True:
                 await asyncio.sleep(self.config.progress_interval)
                 seconds = round(self._clock() - started)
                 try:
-                    await out.edit(status, Reply(t("image.generating", seconds=seconds), False))
+                    shown = t("image.generating", duration=Duration(seconds))
+                    await out.edit(status, Reply(shown, False))
                 except Exception as exc:  # a progress line is never worth failing the image
                     log.debug("progress update failed: %s", exc)
 
