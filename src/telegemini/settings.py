@@ -110,7 +110,9 @@ class Settings(BaseSettings):
         default="gemini-3-pro-image", description="Image model (Nano Banana Pro): 1K, 2K, 4K."
     )
     image_timeout: float = Field(
-        default=180.0, gt=0, description="Seconds to wait for one image (4K takes longest)."
+        default=180.0,
+        gt=0,
+        description="Seconds to wait for one image, every attempt included (4K takes longest).",
     )
     image_reuse_seconds: float = Field(
         default=3600.0,
@@ -172,10 +174,17 @@ class Settings(BaseSettings):
         default=None, description="Replaces the assistant's built-in system instruction."
     )
     gemini_timeout: float = Field(
-        default=60.0, gt=0, description="Seconds to wait for one Gemini answer."
+        default=45.0,
+        gt=0,
+        description="Seconds a user waits for an answer at most, every attempt included; "
+        "then they are told.",
     )
     gemini_retry_attempts: int = Field(
-        default=3, ge=1, le=10, description="Attempts per Gemini call on 429/5xx/timeouts."
+        default=3,
+        ge=1,
+        le=10,
+        description="Gemini calls per user request on 429/5xx/timeouts, the fallback without "
+        "web search included.",
     )
     gemini_retry_budget: float = Field(
         default=20.0, ge=0, description="Seconds of waiting between retries, at most, per call."

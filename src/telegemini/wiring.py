@@ -111,6 +111,8 @@ def build_assistant(
             system_instruction=settings.system_prompt or DEFAULT_SYSTEM_INSTRUCTION,
             keep_turns=settings.history_turns,
             stream=settings.stream_replies,
+            attempts=settings.gemini_retry_attempts,
+            answer_timeout=settings.gemini_timeout,
         ),
     )
     voice = VoiceService(

@@ -181,6 +181,22 @@ async def test_gemini_5xx_storm_gives_a_clear_message(bot, telegram, gemini, ali
     telegram.send_text(alice, "hello")
     [text] = await reply_texts(telegram, alice.id, 1)
     assert text == "Gemini is not answering right now. Please try again in a minute."
+    # One budget for the whole request: the fallback without web search adds no attempts.
+    assert len(gemini.interaction_requests()) == 3
+
+
+async def test_a_hanging_model_is_given_up_on_when_the_wait_is_over(
+    start_bot, telegram, gemini, alice
+):
+    await start_bot("polling", gemini_timeout=1.5)
+    gemini.latency = 30.0  # the model never answers in time
+    started = asyncio.get_running_loop().time()
+    telegram.send_text(alice, "hello")
+    [text] = await reply_texts(telegram, alice.id, 1)
+    waited = asyncio.get_running_loop().time() - started
+    assert text == "Gemini took too long to answer. Please try again."
+    assert waited < 4.0  # the 1.5 s the operator allows, not three timeouts of it
+    assert len(gemini.interaction_requests()) == 1
 
 
 async def test_gemini_5xx_once_is_retried(bot, telegram, gemini, alice):

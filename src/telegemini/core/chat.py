@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from telegemini.core.models import (
     Activity,
+    Budget,
     ChatCompleted,
     ChatKey,
     ChatRequest,
@@ -55,6 +56,8 @@ class ChatConfig:
     draft_interval: float = 0.6  # seconds between two streamed drafts of one answer
     first_draft_after: float = 0.15  # seconds after the first piece before drafting at all
     stream: bool = True
+    attempts: int = 3  # model calls per user request, retries and the search fallback included
+    answer_timeout: float = 45.0  # seconds a user waits for an answer at most, all attempts
 
 
 class DraftThrottle:
@@ -123,6 +126,7 @@ class ChatService:
             previous_id=await self._store.load_head(key),
             tools=tools.specs if tools is not None else [],
             search=search is not None,
+            budget=self._budget(),
         )
         searching = search.searching if search is not None else None
         async with out.activity(Activity.TYPING):
@@ -140,8 +144,13 @@ class ChatService:
                 break
             used_tools = True
             results = [await tools.run(call) for call in calls]
+            # A new budget: the tool (a picture) may have taken longer than an answer may.
             follow_up = replace(
-                request, parts=[], previous_id=completed.interaction_id, tool_results=results
+                request,
+                parts=[],
+                previous_id=completed.interaction_id,
+                tool_results=results,
+                budget=self._budget(),
             )
             async with out.activity(Activity.TYPING):
                 completed, calls = await self._run(follow_up, out)
@@ -180,6 +189,10 @@ class ChatService:
         await remember()
         return text
 
+    def _budget(self) -> Budget:
+        config = self._config
+        return Budget.starting_now(attempts=config.attempts, seconds=config.answer_timeout)
+
     async def _run_grounded(
         self, request: ChatRequest, out: ChatOutput, searching: str | None
     ) -> tuple[ChatCompleted, list[ToolCall]]:
@@ -187,7 +200,14 @@ class ChatService:
         try:
             return await self._run(request, out, searching)
         except UpstreamError as exc:
-            if not request.search or isinstance(exc, UpstreamBusy | UpstreamTimeout | ModelMissing):
+            spent = request.budget is not None and (
+                request.budget.attempts <= 0 or request.budget.left() <= 0
+            )
+            if (
+                spent
+                or not request.search
+                or isinstance(exc, UpstreamBusy | UpstreamTimeout | ModelMissing)
+            ):
                 raise
             log.warning("answer with search failed (%s); answering without it", exc)
             request.search = False
@@ -197,7 +217,9 @@ class ChatService:
         """A request outside any conversation (transcription, translation): nothing is read
         from or written to the conversation's memory."""
         _require_content(parts)
-        request = ChatRequest(parts=parts, system_instruction=instruction, store=False)
+        request = ChatRequest(
+            parts=parts, system_instruction=instruction, store=False, budget=self._budget()
+        )
         async with out.activity(Activity.TYPING):
             completed, _ = await self._run(request, out)
         text = _nonempty(completed.text)

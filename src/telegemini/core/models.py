@@ -3,6 +3,7 @@ or Gemini."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -292,6 +293,24 @@ class Button:
 
 
 @dataclass(slots=True)
+class Budget:
+    """What one user request may spend on the model, shared by every call made for it (a retry,
+    the fallback without web search): ``attempts`` left in all, and a ``deadline`` on the
+    ``time.monotonic()`` clock after which the user is told instead of kept waiting."""
+
+    attempts: int
+    deadline: float
+
+    @classmethod
+    def starting_now(cls, *, attempts: int, seconds: float) -> Budget:
+        return cls(attempts, time.monotonic() + seconds)
+
+    def left(self) -> float:
+        """Seconds until the deadline (negative once it has passed)."""
+        return self.deadline - time.monotonic()
+
+
+@dataclass(slots=True)
 class ChatRequest:
     """One turn sent to the chat model."""
 
@@ -303,6 +322,7 @@ class ChatRequest:
     tools: list[ToolSpec] = field(default_factory=list)
     search: bool = False  # let the model search the web (Google Search grounding)
     tool_results: list[ToolResult] = field(default_factory=list)  # answers to the last calls
+    budget: Budget | None = None  # None: the model's own attempts and timeout
 
 
 @dataclass(frozen=True, slots=True)

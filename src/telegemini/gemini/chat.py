@@ -13,6 +13,7 @@ from google import genai
 
 from telegemini.core.models import (
     AudioPart,
+    Budget,
     ChatCompleted,
     ChatEvent,
     ChatRequest,
@@ -25,7 +26,7 @@ from telegemini.core.models import (
     ToolCall,
     Turn,
 )
-from telegemini.errors import ModelRefused, UpstreamUnavailable, UserFacingError
+from telegemini.errors import ModelRefused, UpstreamTimeout, UpstreamUnavailable, UserFacingError
 from telegemini.gemini.errors import looks_like_safety, map_exception
 from telegemini.gemini.retry import RetryPolicy
 
@@ -114,12 +115,23 @@ class GeminiChatModel:
         if tools:
             body["tools"] = tools
 
+        budget = request.budget or Budget.starting_now(
+            attempts=self._retry.attempts, seconds=self._timeout
+        )
         waited = 0.0
         attempt = 1
         while True:
             emitted = False
+            left = budget.left()
+            if budget.attempts <= 0 or left <= 0:
+                raise UpstreamTimeout("no time or attempts left for this answer")
+            budget.attempts -= 1
             try:
-                async for event in self._stream_once(body):
+                # Each attempt gets what is left of the answer's time: a model that hangs is
+                # given up on when the user's wait is over, not three timeouts later.
+                async for event in self._stream_once(body, seconds=min(self._timeout, left)):
+                    if not emitted and budget.left() <= 0:  # a stream that is writing goes on
+                        raise UpstreamTimeout("no answer began in time")  # noqa: TRY301 - mapped below like the SDK's own
                     emitted = emitted or isinstance(event, TextDelta | ToolCall)
                     yield event
                 return
@@ -127,6 +139,8 @@ class GeminiChatModel:
                 error = map_exception(exc, model=("CHAT_MODEL", self._model))
                 # Once text has been shown, a retry would rewrite it under the user's eyes.
                 delay = None if emitted else self._retry.next_delay(attempt, error, waited)
+                if delay is not None and (budget.attempts <= 0 or delay >= budget.left()):
+                    delay = None
                 if delay is None:
                     if error is exc:
                         raise
@@ -141,14 +155,14 @@ class GeminiChatModel:
                 attempt += 1
                 await asyncio.sleep(delay)
 
-    async def _stream_once(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
+    async def _stream_once(
+        self, body: dict[str, Any], *, seconds: float
+    ) -> AsyncIterator[ChatEvent]:
         interaction_id: str | None = None
         pieces: list[str] = []
         calls: dict[int, dict[str, Any]] = {}  # function calls being streamed, by step index
         sources: list[Source] = []
-        stream = await self._client.aio.interactions.create(
-            **body, stream=True, timeout=self._timeout
-        )
+        stream = await self._client.aio.interactions.create(**body, stream=True, timeout=seconds)
         async with stream:
             async for event in stream:
                 kind = getattr(event, "event_type", None)

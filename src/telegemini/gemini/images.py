@@ -43,17 +43,21 @@ class GeminiImages:
             image_format["aspect_ratio"] = aspect_ratio
         content = [{"type": "text", "text": prompt}, *(content_block(r) for r in references)]
 
-        async def call() -> Any:
+        async def call(seconds: float) -> Any:
             return await self._client.aio.interactions.create(
                 model=self._model,
                 input=[{"type": "user_input", "content": content}],
                 response_format=[image_format],
                 store=False,
-                timeout=self._timeout,
+                timeout=min(self._timeout, seconds),
             )
 
         interaction = await call_with_retries(
-            self._retry, call, "gemini image", model=("IMAGE_MODEL", self._model)
+            self._retry,
+            call,
+            "gemini image",
+            total=self._timeout,
+            model=("IMAGE_MODEL", self._model),
         )
         return _image_of(interaction)
 

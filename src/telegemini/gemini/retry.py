@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -44,18 +45,32 @@ class RetryPolicy:
 
 
 async def call_with_retries(
-    policy: RetryPolicy, call: Callable[[], Awaitable[T]], what: str, *, model: Model = None
+    policy: RetryPolicy,
+    call: Callable[[float], Awaitable[T]],
+    what: str,
+    *,
+    total: float,
+    model: Model = None,
 ) -> T:
-    """Run ``call`` until it succeeds or the policy gives up; errors leave as ours. ``model`` is
-    the (setting, name) of the model called, for a 404 that names it."""
+    """Run ``call(seconds_left)`` until it succeeds or the policy gives up; errors leave as
+    ours. Every attempt and every wait between them come out of ``total`` seconds, so a model
+    that hangs costs the user ``total``, not ``attempts`` timeouts. ``model`` is the (setting,
+    name) of the model called, for a 404 that names it."""
+    deadline = time.monotonic() + total
     waited = 0.0
     attempt = 1
     while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise UpstreamTimeout(f"{what}: no answer within {total:g} s")
         try:
-            return await call()
+            async with asyncio.timeout(left):  # unary calls: nothing is yielded meanwhile
+                return await call(left)
         except Exception as exc:
             error = map_exception(exc, model=model)
             delay = policy.next_delay(attempt, error, waited)
+            if delay is not None and delay >= deadline - time.monotonic():
+                delay = None
             if delay is None:
                 if error is exc:
                     raise

@@ -31,18 +31,18 @@ class GeminiSpeech:
     async def synthesize(self, text: str, *, voice: str) -> Speech:
         # Unary on purpose: measured against streaming (bench/bench_voice.py), the SDK parses one
         # 2 MB answer in ~20 ms but takes ~400 ms and stalls the loop ~100 ms on the SSE deltas.
-        async def call() -> Any:
+        async def call(seconds: float) -> Any:
             return await self._client.aio.interactions.create(
                 model=self._model,
                 input=text,
                 response_modalities=["audio"],
                 generation_config={"speech_config": [{"voice": voice}]},
                 store=False,
-                timeout=self._timeout,
+                timeout=min(self._timeout, seconds),
             )
 
         interaction = await call_with_retries(
-            self._retry, call, "gemini tts", model=("TTS_MODEL", self._model)
+            self._retry, call, "gemini tts", total=self._timeout, model=("TTS_MODEL", self._model)
         )
         status = getattr(interaction, "status", None)
         if status not in (None, "completed", "incomplete"):
