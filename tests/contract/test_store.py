@@ -217,3 +217,10 @@ def replace_user(record, **changes):
     from dataclasses import replace
 
     return replace(record, **changes)
+
+
+async def test_a_pending_broadcast_is_taken_once(store):
+    await store.save_broadcast("tok-1", "We are back!")
+    assert await store.take_broadcast("tok-1") == "We are back!"
+    assert await store.take_broadcast("tok-1") is None  # a second tap, or another instance
+    assert await store.take_broadcast("never-saved") is None

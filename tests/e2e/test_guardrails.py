@@ -140,7 +140,8 @@ async def test_broadcast_skips_users_who_blocked_the_bot(start_bot, telegram, al
     )
     assert texts(telegram, alice.id)[-1] == "Scheduled maintenance at 22:00."
     report = texts(telegram, ADMIN.id)[-1]
-    assert report == "Broadcast finished: 2 delivered, 1 failed."  # Alice and the admin; not Bob
+    # Alice and the admin; not Bob, who blocked the bot
+    assert report == "Broadcast finished: 2 delivered, 1 blocked the bot, 0 failed."
 
 
 async def test_unexpected_errors_alert_the_admin_with_the_users_reference(
@@ -235,3 +236,67 @@ async def test_a_user_who_blocked_the_bot_is_noted_without_alarm(
     [answer] = await telegram.wait_for_bot_messages(alice.id, 1)
     assert answer["text"].startswith("You said: back again")
     assert not (await bot.store.load_user(alice.id)).blocked_bot
+
+
+async def test_a_broadcast_failing_for_a_while_is_counted_failed_not_blocked(
+    start_bot, telegram, alice
+):
+    bot = await start_bot("polling", admin_user_ids=[ADMIN.id])
+    for user in (alice, ADMIN):
+        telegram.send_text(user, "hi")
+        await telegram.wait_for_bot_messages(user.id, 1)
+    telegram.send_text(ADMIN, "/broadcast Back online.")
+    confirm = (await telegram.wait_for_bot_messages(ADMIN.id, 2))[1]
+    telegram.fail_next(
+        "sendMessage", status=502, description="Bad Gateway", chat_id=alice.id, times=9
+    )
+    telegram.press_button(
+        ADMIN, confirm, confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    )
+    await telegram.wait_until(
+        lambda: any(t.startswith("Broadcast finished") for t in texts(telegram, ADMIN.id)),
+        timeout=15,
+        what="the broadcast report",
+    )
+    assert texts(telegram, ADMIN.id)[-1] == (
+        "Broadcast finished: 1 delivered, 0 blocked the bot, 1 failed."
+    )
+    assert [c.status for c in telegram.calls_of("sendMessage") if c.chat_id == alice.id][-4:] == [
+        502
+    ] * 4
+    assert not (await bot.store.load_user(alice.id)).blocked_bot  # still on the list
+
+
+async def test_a_broadcast_confirmation_survives_a_restart(start_bot, telegram, alice, tmp_path):
+    database = f"sqlite+aiosqlite:///{tmp_path / 'restart.db'}"
+    first = await start_bot("polling", database_url=database, admin_user_ids=[ADMIN.id])
+    telegram.send_text(alice, "hi")
+    await telegram.wait_for_bot_messages(alice.id, 1)
+    telegram.send_text(ADMIN, "/broadcast New version is live.")
+    [confirm] = await telegram.wait_for_bot_messages(ADMIN.id, 1)
+    await first.stop()
+
+    await start_bot("polling", database_url=database, admin_user_ids=[ADMIN.id])
+    go = confirm["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    telegram.press_button(ADMIN, confirm, go)
+    await telegram.wait_until(
+        lambda: any(t.startswith("Broadcast finished") for t in texts(telegram, ADMIN.id)),
+        timeout=10,
+        what="the broadcast report",
+    )
+    assert texts(telegram, alice.id)[-1] == "New version is live."
+    telegram.inject_update(  # a second, late tap on the old message sends nothing more
+        {
+            "callback_query": {
+                "id": "late-tap",
+                "from": {"id": ADMIN.id, "is_bot": False, "first_name": "Root"},
+                "chat_instance": "x",
+                "data": go,
+                "message": confirm,
+            }
+        }
+    )
+    await telegram.wait_until(
+        lambda: len(telegram.calls_of("answerCallbackQuery")) == 2, what="the second answer"
+    )
+    assert texts(telegram, alice.id).count("New version is live.") == 1

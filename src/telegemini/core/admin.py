@@ -90,7 +90,6 @@ class AdminDesk:
         self._charts = charts
         self._messenger = messenger
         self._spawn = spawn
-        self._broadcasts: dict[str, str] = {}  # confirmation id → text, until confirmed
 
     def attach(self, messenger: Messenger) -> None:
         self._messenger = messenger
@@ -193,7 +192,7 @@ class AdminDesk:
             return
         targets = await self._store.broadcast_targets()
         confirmation = secrets.token_urlsafe(6)
-        self._broadcasts[confirmation] = text.strip()
+        await self._store.save_broadcast(confirmation, text.strip())
         buttons = (
             (
                 Button(
@@ -212,10 +211,10 @@ class AdminDesk:
         if not self._guard.is_admin(callback.user.id):
             await out.answer_callback(t("admin.only"))
             return
-        if press.token not in self._broadcasts:
+        text = await self._store.take_broadcast(press.token)
+        if text is None:  # cancelled, sent already (by any instance), or a day old
             await out.answer_callback(t("callback.invalid"))
             return
-        text = self._broadcasts.pop(press.token)
         if not press.send:
             await out.edit(
                 callback.message_id, Reply(t("admin.broadcast_cancelled"), markdown=False)
@@ -231,20 +230,22 @@ class AdminDesk:
         report the counts to the admin who started it."""
         if self._messenger is None:
             return
-        delivered = failed = 0
+        delivered = blocked = failed = 0
         for user_id in await self._store.broadcast_targets():
             try:
-                ok = await self._messenger.send_text(user_id, text)
-            except Exception:
-                log.warning("broadcast to %s failed", user_id, exc_info=True)
-                ok = False
-            if ok:
+                # Passing failures (a 5xx, a dropped connection) are retried on the way out.
+                reachable = await self._messenger.send_text(user_id, text)
+            except Exception as exc:
+                log.warning("broadcast to %s failed after retries: %s", user_id, exc)
+                failed += 1  # the user is not to blame: they stay on the list
+                continue
+            if reachable:
                 delivered += 1
                 continue
-            failed += 1
+            blocked += 1  # blocked the bot, or deactivated: not written to again
             record = await self._store.load_user(user_id)
             if record is not None:
                 await self._store.save_user(replace(record, blocked_bot=True))
             await asyncio.sleep(0)
-        report = t("admin.broadcast_done", delivered=delivered, failed=failed)
+        report = t("admin.broadcast_done", delivered=delivered, blocked=blocked, failed=failed)
         await self._messenger.send_text(report_to, report)

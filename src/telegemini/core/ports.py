@@ -98,7 +98,18 @@ class CaptchaStore(Protocol):
     async def delete_captcha(self, user_id: int) -> None: ...
 
 
-class Store(UserStore, UsageStore, CaptchaStore, Protocol):
+class BroadcastStore(Protocol):
+    """Broadcasts waiting for an admin's confirmation (shared by every instance)."""
+
+    async def save_broadcast(self, token: str, text: str) -> None: ...
+
+    async def take_broadcast(self, token: str) -> str | None:
+        """The text of a pending broadcast, removed in the same step: of two instances (or two
+        taps) only one gets it. None when unknown, taken, or older than a day."""
+        ...
+
+
+class Store(UserStore, UsageStore, CaptchaStore, BroadcastStore, Protocol):
     """Durable state: conversations, processed updates, preferences, image jobs, users,
     usage and captchas."""
 

@@ -28,6 +28,7 @@ class MemoryStore:
         self._turns: dict[ChatKey, deque[Turn]] = {}
         self._preferences: dict[tuple[int, int], Preferences] = {}
         self.image_jobs: dict[str, ImageJob] = {}
+        self._broadcasts: dict[str, str] = {}
 
     async def remember_user(self, user: UserRef, *, private: bool = False) -> UserRecord:
         old = self.users.get(user.id) or UserRecord(id=user.id)
@@ -94,6 +95,12 @@ class MemoryStore:
         counters = [(d, u, k, n) for (d, u, k), n in self._activity.items()]
         usage = [(d, u, k, n) for (u, d, k), n in self._quota.items()]
         return sorted(r for r in counters + usage if first_day <= r[0] <= last_day)
+
+    async def save_broadcast(self, token: str, text: str) -> None:
+        self._broadcasts[token] = text
+
+    async def take_broadcast(self, token: str) -> str | None:
+        return self._broadcasts.pop(token, None)
 
     async def load_captcha(self, user_id: int) -> Captcha | None:
         return self._captchas.get(user_id)

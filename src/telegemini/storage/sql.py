@@ -33,6 +33,7 @@ from telegemini.storage.tables import (
     captchas,
     conversations,
     image_jobs,
+    pending_broadcasts,
     preferences,
     quota_usage,
     transcript_turns,
@@ -45,6 +46,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_ID = 0x7E1E_6E41  # serialises concurrent start-ups on PostgreSQL
 # Telegram redelivers an update for at most 24 hours; keep finished ones a while longer.
 UPDATE_ID_RETENTION = timedelta(days=2)
+BROADCAST_KEPT = timedelta(days=1)  # an unconfirmed broadcast's confirmation stays valid this long
 
 
 def _now() -> datetime:
@@ -296,6 +298,33 @@ class SqlStore:
         return sorted(found)
 
     # --- captcha ---------------------------------------------------------------------------
+
+    async def save_broadcast(self, token: str, text: str) -> None:
+        now = datetime.now(UTC)
+        async with self._engine.begin() as conn:
+            # Unconfirmed ones a day old are forgotten on the way.
+            await conn.execute(
+                delete(pending_broadcasts).where(
+                    pending_broadcasts.c.created_at < now - BROADCAST_KEPT
+                )
+            )
+            await conn.execute(
+                pending_broadcasts.insert().values(token=token, text=text, created_at=now)
+            )
+
+    async def take_broadcast(self, token: str) -> str | None:
+        async with self._engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    delete(pending_broadcasts)
+                    .where(
+                        pending_broadcasts.c.token == token,
+                        pending_broadcasts.c.created_at >= datetime.now(UTC) - BROADCAST_KEPT,
+                    )
+                    .returning(pending_broadcasts.c.text)
+                )
+            ).first()
+        return None if row is None else str(row.text)
 
     async def load_captcha(self, user_id: int) -> Captcha | None:
         async with self._engine.connect() as conn:

@@ -156,3 +156,13 @@ captchas = Table(
     Column("cooldown_until", DateTime(timezone=True), nullable=True),
     Column("pending_text", Text, nullable=False, default=""),
 )
+
+# Broadcasts an admin asked for and has not confirmed yet: the confirmation works after a restart
+# and on any instance, and is taken (deleted) by exactly one of them.
+pending_broadcasts = Table(
+    "pending_broadcasts",
+    metadata,
+    Column("token", String(32), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

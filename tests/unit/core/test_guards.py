@@ -269,7 +269,7 @@ async def test_broadcast_asks_first_then_reports_counts():
     assert 2 in delivered
     report = world.messenger.texts[-1]
     assert report[0] == ADMIN.id
-    assert "1 failed" in report[1]
+    assert report[1] == "Broadcast finished: 3 delivered, 1 blocked the bot, 0 failed."
     assert (await world.store.load_user(4)).blocked_bot
 
 
