@@ -30,12 +30,13 @@ from telegemini.core.models import (
     UserRef,
 )
 from telegemini.core.ports import ChartRenderer, ChatOutput, Messenger, Store
-from telegemini.core.text import clip_utf16
+from telegemini.core.text import clip_utf16, utf16_len
 
 log = logging.getLogger(__name__)
 
 CHART_KINDS = ("messages", "voice", "images", "hd_images")
 Spawn = Callable[[Awaitable[None]], object]
+TEXT_LIMIT = 4096  # UTF-16 code units in one Telegram message
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +190,11 @@ class AdminDesk:
     async def _ask_broadcast(self, text: str, out: ChatOutput, t: Translator) -> None:
         if not text.strip():
             await out.send(Reply(t("admin.usage_broadcast"), markdown=False))
+            return
+        length = utf16_len(text.strip())
+        if length > TEXT_LIMIT:  # measured as Telegram measures it
+            reply = t("admin.broadcast_too_long", length=length, limit=TEXT_LIMIT)
+            await out.send(Reply(reply, markdown=False))
             return
         targets = await self._store.broadcast_targets()
         confirmation = secrets.token_urlsafe(6)

@@ -308,3 +308,9 @@ async def test_an_unreachable_rate_limiter_lets_users_through():
     assert (await world.send("one")).texts == ["echo"]
     assert (await world.send("two")).texts == ["echo"]
     assert len((await world.send(command="image", args="a cat")).photos) == 1
+
+
+async def test_a_broadcast_longer_than_telegram_takes_is_refused_before_asking():
+    world = World(guard=GuardConfig(admins=frozenset({1}), rates={}))
+    out = await world.send(command="broadcast", args="🦊" * 2100, user=ADMIN)  # 4,200 units
+    assert out.texts == ["That message is too long for Telegram: 4200 of 4096 characters."]
