@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import sys
 
 from telegemini import __version__
@@ -18,7 +20,29 @@ def _settings_or_exit() -> Settings:
         return load_settings()
     except ConfigError as exc:
         print(f"telegemini: {exc}", file=sys.stderr)
-        raise SystemExit(2) from exc
+        raise SystemExit(_refuse(2)) from exc
+
+
+def _refuse(code: int) -> int:
+    """Exit ``code`` for a configuration problem. As a container's main process (PID 1),
+    exiting would only get it restarted with the same configuration, again and again (compose's
+    ``restart: unless-stopped``): it says so once and waits to be stopped instead."""
+    if os.getpid() != 1:
+        return code
+    print(
+        "telegemini: waiting to be stopped: fix the configuration (.env or the environment), "
+        "then restart the container (docker compose up -d)",
+        file=sys.stderr,
+        flush=True,
+    )
+    _wait_for_stop()
+    return code
+
+
+def _wait_for_stop() -> None:
+    stop = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+    signal.sigwait(stop)
 
 
 def _sandbox_note(url: str) -> str:
@@ -44,7 +68,7 @@ def _run(_args: argparse.Namespace) -> int:
         print("telegemini cannot start yet:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
-        return 2
+        return _refuse(2)
     configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets())
     from telegemini.doctor import preflight
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from telegemini import cli
 from telegemini.cli import main
 from telegemini.sandbox import runner
 
@@ -97,3 +98,32 @@ def test_migrate_creates_the_database(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert main(["migrate"]) == 0
     assert (tmp_path / "data" / "telegemini.db").exists()  # relative to the working directory
+
+
+def test_in_a_container_a_configuration_problem_waits_instead_of_crash_looping(
+    monkeypatch, tmp_path, capsys
+):
+    """Compose restarts a container whose main process exits: with a half-filled .env that
+    would be a restart loop. As PID 1 the bot says what is wrong once and waits to be stopped."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:AAE-token-but-no-key")
+    for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    waited = []
+    monkeypatch.setattr(cli.os, "getpid", lambda: 1)
+    monkeypatch.setattr(cli, "_wait_for_stop", lambda: waited.append("until stopped"))
+
+    assert cli.main(["run"]) == 2
+    assert waited == ["until stopped"]
+    err = capsys.readouterr().err
+    assert "GOOGLE_API_KEY is not set" in err
+    assert "waiting to be stopped: fix the configuration" in err
+
+
+def test_outside_a_container_a_configuration_problem_exits_at_once(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:AAE-token-but-no-key")
+    for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(cli, "_wait_for_stop", lambda: pytest.fail("must not wait"))
+    assert cli.main(["run"]) == 2
