@@ -34,3 +34,18 @@ async def test_a_lost_answer_is_neither_repeated_nor_apologised_for(
     assert len(messages) == 2  # no duplicate, no "something went wrong"
     assert "Earlier you said: first" in messages[1]["text"]  # remembered
     assert len(gemini.interaction_requests()) == 2
+
+
+async def test_an_answer_telegram_refused_is_not_remembered(start_bot, telegram, gemini, alice):
+    await start_bot("polling")
+    telegram.fail_next(
+        "sendMessage", status=400, description="Bad Request: PEER_ID_INVALID", chat_id=alice.id
+    )
+    telegram.send_text(alice, "first")
+    [apology] = await telegram.wait_for_bot_messages(alice.id, 1)
+    assert apology["text"].startswith("Sorry, something went wrong on my side.")
+
+    telegram.send_text(alice, "second")
+    messages = await telegram.wait_for_bot_messages(alice.id, 2)
+    assert messages[1]["text"] == "You said: second"  # "first" never reached the user's memory
+    assert "previous_interaction_id" not in gemini.interaction_requests()[1]

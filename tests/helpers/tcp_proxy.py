@@ -45,12 +45,22 @@ class _Link:
         self.pipes: list[asyncio.Task[None]] = []
 
     def abort(self) -> None:
-        """Reset both sides now; the pipes end."""
-        for writer in (self.client, self.target):
-            if writer is not None:
-                writer.transport.abort()
+        """Reset both sides now (what is not sent yet is dropped); the pipes end."""
+        for writer in self._writers():
+            writer.transport.abort()
         for pipe in self.pipes:
             pipe.cancel()
+
+    async def close(self) -> None:
+        """Close both sides once what was written is sent (one side hung up)."""
+        for writer in self._writers():
+            writer.close()
+        for writer in self._writers():
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    def _writers(self) -> list[asyncio.StreamWriter]:
+        return [w for w in (self.client, self.target) if w is not None]
 
 
 class TcpProxy:
@@ -90,8 +100,10 @@ class TcpProxy:
         self._network = Network.CUT
         self._flowing.set()
         self._abort_all()
-        if self._handlers:
-            await asyncio.gather(*self._handlers, return_exceptions=True)
+        handlers = list(self._handlers)
+        for handler in handlers:
+            handler.cancel()  # one still connecting to the target, too
+        await asyncio.gather(*handlers, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
@@ -189,8 +201,10 @@ class TcpProxy:
             pass  # stopped
         finally:
             self._links.discard(link)
-            link.abort()
+            for pipe in link.pipes:
+                pipe.cancel()
             await asyncio.gather(*link.pipes, return_exceptions=True)
+            await link.close()
             self._handlers.discard(task)
 
     def _target(self) -> tuple[str, int]:
