@@ -192,6 +192,11 @@ class Settings(BaseSettings):
     stream_replies: bool = Field(
         default=True, description="Stream answers as drafts in private chats."
     )
+    rich_messages: bool = Field(
+        default=True,
+        description="Answers as Telegram rich messages (tables, math, headings; Bot API 10.1); "
+        "false: formatted text, as before.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log verbosity."
     )

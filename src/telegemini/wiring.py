@@ -59,6 +59,7 @@ from telegemini.tg.messenger import TelegramMessenger
 from telegemini.tg.polling import LongPoller
 from telegemini.tg.pump import InboxPump
 from telegemini.tg.ratelimit import FloodHook, TelegramRateLimiter
+from telegemini.tg.rich import RichMessages
 from telegemini.tg.routes import build_dispatcher, feeder
 from telegemini.tg.webhook import WebhookServer, derived_secret
 
@@ -290,7 +291,7 @@ def build(
         allowed_users=settings.allowed_user_ids,
         allowed_chats=settings.allowed_chat_ids,
     )
-    dispatcher = build_dispatcher(assistant, early)
+    dispatcher = build_dispatcher(assistant, early, RichMessages(enabled=settings.rich_messages))
     inbox = SqlInbox(store.engine)
     pump = InboxPump(
         inbox, feeder(dispatcher, bot), lease=settings.inbox_lease, metrics=metrics, early=early

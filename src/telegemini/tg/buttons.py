@@ -20,6 +20,7 @@ from telegemini.tg.callbacks import (
     action_of,
 )
 from telegemini.tg.render import TelegramChatOutput
+from telegemini.tg.rich import RichMessages
 from telegemini.tg.translate import callback_to_incoming
 
 # The callback data each feature's router takes (router names as in ``tg/routes.py``).
@@ -32,7 +33,7 @@ BUTTONS: dict[str, tuple[type[CallbackData], ...]] = {
 Pressed = Callable[[CallbackQuery, CallbackData, Bot, Update], Awaitable[None]]
 
 
-def button_handler(assistant: Assistant) -> Pressed:
+def button_handler(assistant: Assistant, rich: RichMessages | None = None) -> Pressed:
     """Unpacked callback data → the core's action → ``Assistant.handle_callback``."""
 
     async def pressed(
@@ -45,7 +46,11 @@ def button_handler(assistant: Assistant) -> Pressed:
             await bot.answer_callback_query(callback_query_id=query.id)
             return
         out = TelegramChatOutput(
-            bot, incoming.chat, thread_id=incoming.thread_id, callback_query_id=incoming.callback_id
+            bot,
+            incoming.chat,
+            thread_id=incoming.thread_id,
+            callback_query_id=incoming.callback_id,
+            rich=rich,
         )
         try:
             await assistant.handle_callback(incoming, out)

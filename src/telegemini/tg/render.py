@@ -16,12 +16,14 @@ from aiogram.exceptions import (
     TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
 )
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
+    InputRichMessage,
     MessageEntity,
     ReplyParameters,
 )
@@ -32,6 +34,7 @@ from telegemini.errors import ChatUnreachable, DeliveryUncertain
 from telegemini.tg.callbacks import pack
 from telegemini.tg.feedback import EarlyTyping, Shown, finish_within
 from telegemini.tg.formatting import Chunk, Entity, render_markdown, render_plain
+from telegemini.tg.rich import RichMessages, rich_chunks
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +102,10 @@ class TelegramChatOutput:
         draft_id: int = 1,
         callback_query_id: str | None = None,
         early: EarlyTyping | None = None,
+        rich: RichMessages | None = None,
     ) -> None:
         self._bot = bot
+        self._rich = rich
         self._early = early
         self._shown: Shown | None = None
         self._chat = chat
@@ -161,6 +166,17 @@ class TelegramChatOutput:
         if not self.can_stream:
             return
         try:
+            if self._rich is not None and self._rich.available:
+                try:
+                    await self._bot.send_rich_message_draft(
+                        chat_id=self._chat.id,
+                        draft_id=self._draft_id,
+                        rich_message=InputRichMessage(markdown=text),
+                        message_thread_id=self._thread_id,
+                    )
+                    return
+                except TelegramNotFound as exc:
+                    self._rich.missing(exc.message)
             await self._bot.send_message_draft(
                 chat_id=self._chat.id,
                 draft_id=self._draft_id,
@@ -168,17 +184,53 @@ class TelegramChatOutput:
                 message_thread_id=self._thread_id,
             )
         except TelegramAPIError as exc:
-            # A draft is a cosmetic preview; the final message is what matters.
+            # A draft is a cosmetic preview (a half-written table may not parse yet); the final
+            # message is what matters.
             log.debug("draft failed in %s: %s", self._chat.id, exc)
 
     @reachable
     async def send(self, reply: Reply) -> None:
         await self._early_settled()
-        chunks = render_markdown(reply.text) if reply.markdown else render_plain(reply.text)
         keyboard = _keyboard(reply)
+        markdown = reply.text
+        quote = True
+        if reply.markdown and self._rich is not None and self._rich.available:
+            before = len(self.sent_message_ids)
+            unsent = await self._send_rich(markdown, keyboard)
+            if not unsent:
+                return
+            markdown = "\n\n".join(unsent)  # the rest, as formatted text
+            quote = len(self.sent_message_ids) == before  # the answer's start quotes, once
+        chunks = render_markdown(markdown) if reply.markdown else render_plain(markdown)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            await self._send_chunk(chunk, keyboard if last else None, quote=index == 0)
+            await self._send_chunk(chunk, keyboard if last else None, quote=quote and index == 0)
+
+    async def _send_rich(self, markdown: str, keyboard: InlineKeyboardMarkup | None) -> list[str]:
+        """Send as rich messages; what could not be sent that way (every piece after a refusal)
+        is returned, for the formatted-text path."""
+        assert self._rich is not None
+        chunks = rich_chunks(markdown)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            try:
+                message = await self._bot.send_rich_message(
+                    chat_id=self._chat.id,
+                    rich_message=InputRichMessage(markdown=chunk),
+                    message_thread_id=self._thread_id,
+                    reply_markup=keyboard if last else None,
+                    reply_parameters=self._quote() if index == 0 else None,
+                )
+            except TelegramNotFound as exc:
+                self._rich.missing(exc.message)
+                return chunks[index:]
+            except TelegramBadRequest as exc:
+                # Refused (a parse error, a limit we did not foresee): this answer goes out as
+                # formatted text; the next one is tried as rich again.
+                log.warning("rich message refused in chat %s (%s)", self._chat.id, exc.message)
+                return chunks[index:]
+            self.sent_message_ids.append(message.message_id)
+        return []
 
     async def _send_chunk(
         self, chunk: Chunk, keyboard: InlineKeyboardMarkup | None, *, quote: bool

@@ -28,6 +28,7 @@ from telegemini.core.models import AttachmentKind, IncomingMessage
 from telegemini.tg.buttons import BUTTONS, button_handler, expired
 from telegemini.tg.feedback import EarlyTyping
 from telegemini.tg.render import TelegramChatOutput
+from telegemini.tg.rich import RichMessages
 from telegemini.tg.translate import merge_album, to_incoming
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,9 @@ class Addressed(BaseMiddleware):
     message stops here when it is not for the bot. An album arrives as its first message with
     the others in ``album``; the core gets one message with every picture."""
 
-    def __init__(self, early: EarlyTyping | None) -> None:
+    def __init__(self, early: EarlyTyping | None, rich: RichMessages | None) -> None:
         self._early = early
+        self._rich = rich
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Message)
@@ -76,6 +78,7 @@ class Addressed(BaseMiddleware):
             reply_to_message_id=incoming.message_id,
             draft_id=incoming.message_id,
             early=self._early,
+            rich=self._rich,
         )
         return await handler(event, data)
 
@@ -110,10 +113,12 @@ class Carries(Filter):
 ROUTERS = ("settings", "images", "voice", "admin", "captcha", "chat")
 
 
-def build_dispatcher(assistant: Assistant, early: EarlyTyping | None = None) -> Dispatcher:
+def build_dispatcher(
+    assistant: Assistant, early: EarlyTyping | None = None, rich: RichMessages | None = None
+) -> Dispatcher:
     """The dispatcher the inbox pump feeds; nothing else feeds it."""
     dispatcher = Dispatcher(disable_fsm=True, name="telegemini")
-    dispatcher.message.outer_middleware(Addressed(early))
+    dispatcher.message.outer_middleware(Addressed(early, rich))
 
     async def answer(message: Message, incoming: IncomingMessage, out: TelegramChatOutput) -> None:
         await assistant.handle(incoming, out)
@@ -125,7 +130,7 @@ def build_dispatcher(assistant: Assistant, early: EarlyTyping | None = None) -> 
     routers["voice"].message.register(answer, Carries(VOICE_KINDS))
     routers["chat"].message.register(answer, AnyCommand())  # not in the registry: "unknown"
     routers["chat"].message.register(answer)
-    pressed = button_handler(assistant)
+    pressed = button_handler(assistant, rich)
     for name, factories in BUTTONS.items():
         for factory in factories:
             routers[name].callback_query.register(pressed, factory.filter())

@@ -1,7 +1,9 @@
 """Telegram's limits, with its error strings: lengths, keyboards, commands, flood control.
 
 Numbers come from python-telegram-bot 22.8's ``telegram.constants`` and the Bot FAQ; see
-``/work/shared/reference/telegram-bot-api.md`` §0 and §3.
+``/work/shared/reference/telegram-bot-api.md`` §0 and §3. Rich-message limits and the 15-second
+ephemeral window come from ``telegram-bot-api-10.md`` §2.8 and §4; where Telegram's error text
+is unknown the fake uses the texts below marked *(fake)*: tests must not rely on them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,42 @@ MAX_PHOTO = 10 * MB
 MAX_PHOTO_SIDES = 10000
 MAX_PHOTO_RATIO = 20
 MEDIA_GROUP_MIN, MEDIA_GROUP_MAX = 2, 10
+
+# Rich messages (Bot API 10.1-10.3, "Rich message limits").
+RICH_MAX_TEXT = 32768  # code points, formula sources and custom-emoji alt texts included
+RICH_MAX_BLOCKS = 500  # nested blocks, list items and table rows included
+RICH_MAX_DEPTH = 16  # levels of blocks and formatting
+RICH_MAX_MEDIA = 50
+RICH_MAX_COLUMNS = 20
+RICH_MAX_BUTTONS = 8  # per buttons block
+RICH_MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+EPHEMERAL_WINDOW = 15.0  # seconds a callback query or an incoming ephemeral message allows
+
+# Error descriptions. Quoted from real reports: RICH_EMPTY, RICH_CONTENT (for "several given" it
+# is the fake's choice). Everything else in this block is *(fake)*.
+RICH_EMPTY = "rich message must be non-empty"
+RICH_CONTENT = "RICH_MESSAGE_CONTENT_REQUIRED"
+RICH_TOO_LONG = "RICH_MESSAGE_TOO_LONG"
+RICH_TOO_MANY_BLOCKS = "RICH_MESSAGE_TOO_MANY_BLOCKS"
+RICH_TOO_DEEP = "RICH_MESSAGE_TOO_DEEP"
+RICH_TOO_MANY_MEDIA = "RICH_MESSAGE_TOO_MANY_MEDIA"
+RICH_TOO_WIDE = "RICH_MESSAGE_TABLE_TOO_WIDE"
+RICH_BUTTONS = "RICH_MESSAGE_BUTTONS_INVALID"
+RICH_THINKING = "RICH_MESSAGE_THINKING_NOT_ALLOWED: thinking blocks are allowed only in drafts"
+RICH_MEDIA_ID = "RICH_MESSAGE_MEDIA_ID_INVALID"
+RICH_MEDIA_MISSING = "RICH_MESSAGE_MEDIA_NOT_FOUND"
+RICH_DRAFT_MEDIA = "RICH_MESSAGE_MEDIA_INVALID: drafts accept only previously uploaded files"
+RICH_HEADING_SIZE = "RICH_MESSAGE_HEADING_SIZE_INVALID"
+EPHEMERAL_UNSUPPORTED = "ephemeral messages are not supported"
+EPHEMERAL_CHAT = "ephemeral messages can be sent only to group and supergroup chats"
+EPHEMERAL_RECEIVER = "user not found"
+EPHEMERAL_TO_BOT = "ephemeral messages can't be sent to bots"
+EPHEMERAL_RIGHTS = "CHAT_ADMIN_REQUIRED"
+EPHEMERAL_EXPIRED = "EPHEMERAL_MESSAGE_EXPIRED"
+EPHEMERAL_REPLY = "a reply to an ephemeral message must be an ephemeral message"
+EPHEMERAL_REPLACE = "replace_callback_query_message must be false for ephemeral messages"
+EPHEMERAL_LOGIN_URL = "login_url buttons are not supported in ephemeral messages"
+REPLY_TARGET = "reply parameters must specify message_id or ephemeral_message_id"
 
 CHAT_ACTIONS = frozenset(
     {
@@ -143,6 +181,7 @@ NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction
 FLOOD_METHODS = frozenset(
     {
         "sendmessage",
+        "sendrichmessage",
         "sendphoto",
         "sendvoice",
         "sendaudio",
@@ -220,13 +259,13 @@ def validate_reply_markup(raw: Any) -> dict[str, Any] | None:
     return {"inline_keyboard": rows}
 
 
-def check_commands(raw: Any) -> list[dict[str, str]]:
-    """Validate ``setMyCommands``'s list."""
+def check_commands(raw: Any) -> list[dict[str, Any]]:
+    """Validate ``setMyCommands``'s list (``is_ephemeral`` is kept when true, Bot API 10.2)."""
     if not isinstance(raw, list):
         raise ApiError.bad_request("can't parse commands JSON object")
     if len(raw) > MAX_COMMANDS:
         raise ApiError.bad_request("BOT_COMMANDS_TOO_MUCH")
-    commands: list[dict[str, str]] = []
+    commands: list[dict[str, Any]] = []
     for item in raw:
         if not isinstance(item, dict):
             raise ApiError.bad_request("can't parse BotCommand: expected an Object")
@@ -235,7 +274,11 @@ def check_commands(raw: Any) -> list[dict[str, str]]:
             raise ApiError.bad_request("BOT_COMMAND_INVALID")
         if not isinstance(description, str) or not 1 <= len(description) <= 256:
             raise ApiError.bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        commands.append({"command": command, "description": description})
+        entry: dict[str, Any] = {"command": command, "description": description}
+        ephemeral = item.get("is_ephemeral")
+        if ephemeral is True or (isinstance(ephemeral, str) and ephemeral.lower() == "true"):
+            entry["is_ephemeral"] = True
+        commands.append(entry)
     return commands
 
 

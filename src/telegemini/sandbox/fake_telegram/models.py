@@ -108,7 +108,10 @@ class FakeEvent:
     """Something observable happened: a call, a message added/edited/deleted, a chat action ...
 
     ``kind`` is one of ``call``, ``update``, ``message``, ``edit``, ``delete``, ``chat_action``,
-    ``draft``, ``reaction``, ``callback_answer``, ``webhook``.
+    ``draft``, ``stop`` (the user pressed a draft's Stop button; the payload is the Draft),
+    ``ephemeral``, ``ephemeral_edit``, ``ephemeral_delete`` (ephemeral messages in groups; the
+    payload is the message, or ``{"ephemeral_message_id", "receiver_user_id"}`` for a deletion),
+    ``reaction``, ``callback_answer``, ``webhook``.
     """
 
     kind: str
@@ -193,7 +196,16 @@ class ChatAction:
 
 @dataclass
 class Draft:
-    """The latest ``sendMessageDraft`` for one (chat, draft_id)."""
+    """The latest ``sendMessageDraft`` / ``sendRichMessageDraft`` for one (chat, draft_id).
+
+    ``text`` is the draft's text; for a rich draft it is a plain-text flattening of the blocks
+    (what the sandbox page shows) and ``rich`` is the ``InputRichMessage`` as the bot sent it.
+    ``can_stop``/``keep_on_stop`` are the latest call's flags. ``stopped`` is set by
+    ``press_stop``; drafts sent for a stopped draft_id afterwards are answered ``true`` but not
+    shown (the user pressed Stop): they only count in ``after_stop``. ``gone`` is set when the
+    bot sent a message into the chat (same topic) after the draft: clients remove the draft then,
+    so its Stop button can no longer be pressed.
+    """
 
     chat_id: int
     draft_id: int
@@ -202,3 +214,9 @@ class Draft:
     message_thread_id: int | None = None
     updates: int = 1
     at: float = 0.0
+    rich: dict[str, Any] | None = None
+    can_stop: bool = False
+    keep_on_stop: bool = False
+    stopped: bool = False
+    after_stop: int = 0
+    gone: bool = False

@@ -3,6 +3,8 @@
 aiogram sends form fields (non-strings JSON-encoded) and, with files, multipart parts named by
 ``attach://`` references; other clients name a part after its parameter or send JSON bodies.
 ``read_request`` gives one flat dict with JSON-typed fields decoded, plus the uploaded files.
+In a JSON body, ``rich_message`` must be a real object: a double-encoded one (a JSON string) is
+left a string, which the rich methods refuse as Telegram does ("rich message must be non-empty").
 """
 
 from __future__ import annotations
@@ -38,14 +40,19 @@ JSON_FIELDS = frozenset(
         "permissions",
         "menu_button",
         "rights",
+        "rich_message",
+        "ephemeral_message_parameters",
     }
 )
+# Fields a JSON body must carry as objects (they are not decoded a second time).
+OBJECT_ONLY_IN_JSON = frozenset({"rich_message"})
 
 
 async def read_request(request: web.Request) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
     """All parameters of a request (JSON fields decoded) and its uploaded files."""
     params: dict[str, Any] = dict(request.query)
     files: dict[str, UploadedFile] = {}
+    json_keys: set[str] = set()
     if request.body_exists:
         content_type = request.content_type
         if content_type == "application/json":
@@ -56,12 +63,15 @@ async def read_request(request: web.Request) -> tuple[dict[str, Any], dict[str, 
             if not isinstance(body, dict):
                 raise ApiError.bad_request("JSON object expected as request body")
             params.update(body)
+            json_keys = set(body)
         elif content_type == "multipart/form-data":
             await _read_multipart(request, params, files)
         else:
             form = await request.post()
             params.update({key: value for key, value in form.items() if isinstance(value, str)})
     for key in JSON_FIELDS & params.keys():
+        if key in OBJECT_ONLY_IN_JSON and key in json_keys:
+            continue
         value = params[key]
         if isinstance(value, str) and value[:1] in ("{", "["):
             # A value that does not decode stays a string; the method reports it cannot parse it.

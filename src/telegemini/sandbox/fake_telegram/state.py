@@ -2,6 +2,10 @@
 
 One ``FakeState`` per server. The HTTP handlers, the user-side helpers and the inspection helpers
 all read and change it; each change notifies waiters (``changed``) and subscribers (``emit``).
+
+Stored messages may carry fake-only keys starting with ``_`` (``_rich_markdown``, ``_rich_text``
+on rich messages, for tests and the sandbox page); ``public`` strips them from everything the
+bot receives (results, ``reply_to_message``, a callback query's ``message``).
 """
 
 from __future__ import annotations
@@ -42,13 +46,30 @@ class StoredMessage:
 
 
 @dataclass
+class StoredEphemeral:
+    """An ephemeral message in a group (Bot API 10.2): seen by one member and the bot only.
+
+    ``from_bot``: the bot sent it to ``receiver_id``; otherwise a user (``sender_id``) sent an
+    ephemeral command to the bot. ``at`` is the fake's clock when it was sent (15-second rules).
+    """
+
+    message: dict[str, Any]
+    from_bot: bool
+    sender_id: int
+    receiver_id: int
+    at: float
+
+
+@dataclass
 class ChatState:
-    """One chat: its Bot API object and its live messages in order."""
+    """One chat: its Bot API object, its live messages in order and its ephemeral messages."""
 
     chat: dict[str, Any]
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     deleted: set[int] = field(default_factory=set)
     next_message_id: int = 1
+    ephemeral: dict[int, StoredEphemeral] = field(default_factory=dict)
+    next_ephemeral_id: int = 1
 
 
 @dataclass
@@ -68,9 +89,14 @@ def now() -> int:
     return int(time.time())
 
 
+def public(message: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``message`` without the fake-only ``_`` keys: what the bot may see."""
+    return {key: copy.deepcopy(value) for key, value in message.items() if key[:1] != "_"}
+
+
 def quoted(message: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``message`` fit to embed as ``reply_to_message`` (no nested reply)."""
-    result = copy.deepcopy(message)
+    result = public(message)
     result.pop("reply_to_message", None)
     return result
 
@@ -88,6 +114,9 @@ class FakeState:
         self.flood = FloodControl()
         self.flood_control = False
         self.privacy_mode = False
+        self.rich_messages = True  # Bot API 10.1+: sendRichMessage & co. exist
+        self.ephemeral_messages = True  # Bot API 10.2+: ephemeral_message_parameters work
+        self.clock: Callable[[], float] = time.monotonic  # ephemeral and callback ages
         self.closing = False
         self._serial = 0
         self.clear()
@@ -99,8 +128,10 @@ class FakeState:
         self.blocked: set[int] = set()
         self.updates.clear()
         self.webhook: WebhookConfig | None = None
-        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.drafts: dict[tuple[int, int], Draft] = {}
+        self.draft_log: list[Draft] = []  # a snapshot per draft call, oldest first
+        self.bot_admin_chats: set[int] = set()
         self.chat_actions: list[ChatAction] = []
         self.reactions: dict[tuple[int, int], list[dict[str, Any]]] = {}
         self.callback_queries: dict[str, dict[str, Any]] = {}
@@ -182,9 +213,65 @@ class FakeState:
         if reply_markup is not None:
             message["reply_markup"] = copy.deepcopy(reply_markup)
         chat.messages[message_id] = StoredMessage(message, from_bot=sender is None)
-        result = copy.deepcopy(message)
-        self.emit("message", int(chat.chat["id"]), result)
-        return result
+        if sender is None:
+            self._drafts_gone(int(chat.chat["id"]), thread_id)
+        self.emit("message", int(chat.chat["id"]), copy.deepcopy(message))
+        return public(message)
+
+    def _drafts_gone(self, chat_id: int, thread_id: int | None) -> None:
+        """A bot message makes clients remove the live draft of that chat (topic)."""
+        for draft in self.drafts.values():
+            if draft.chat_id == chat_id and draft.message_thread_id == thread_id:
+                draft.gone = True
+
+    def add_ephemeral(
+        self,
+        chat: ChatState,
+        content: dict[str, Any],
+        *,
+        receiver: dict[str, Any],
+        sender: dict[str, Any] | None = None,
+        reply_to: dict[str, Any] | None = None,
+        thread_id: int | None = None,
+        reply_markup: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store an ephemeral message (the bot's when ``sender`` is None); return what the bot
+        sees: ``message_id`` 0, a fresh ``ephemeral_message_id`` and ``receiver_user``."""
+        ephemeral_id = chat.next_ephemeral_id
+        chat.next_ephemeral_id += 1
+        author = dict(sender or self.bot_user)
+        message: dict[str, Any] = {
+            "message_id": 0,
+            "ephemeral_message_id": ephemeral_id,
+            "date": now(),
+            "chat": dict(chat.chat),
+            "from": author,
+            "receiver_user": dict(receiver),
+        }
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        message.update(copy.deepcopy(content))
+        if reply_to is not None:
+            message["reply_to_message"] = quoted(reply_to)
+        if reply_markup is not None:
+            message["reply_markup"] = copy.deepcopy(reply_markup)
+        chat.ephemeral[ephemeral_id] = StoredEphemeral(
+            message,
+            from_bot=sender is None,
+            sender_id=int(author["id"]),
+            receiver_id=int(receiver["id"]),
+            at=self.clock(),
+        )
+        self.emit("ephemeral", int(chat.chat["id"]), copy.deepcopy(message))
+        return public(message)
+
+    def find_ephemeral(self, chat_id: int, ephemeral_id: int | None) -> StoredEphemeral | None:
+        """A live ephemeral message of a chat, if it exists."""
+        chat = self.chats.get(chat_id)
+        if chat is None or ephemeral_id is None:
+            return None
+        return chat.ephemeral.get(ephemeral_id)
 
     def find_message(self, chat_id: int, message_id: int | None) -> StoredMessage | None:
         """A live message of a chat, if it exists."""
@@ -226,7 +313,8 @@ class FakeState:
         query = update.get("callback_query")
         if isinstance(query, dict) and "id" in query:  # raw injected presses can be answered too
             self.callback_queries.setdefault(
-                str(query["id"]), {"answered": False, "chat_id": _update_chat_id(update)}
+                str(query["id"]),
+                {"answered": False, "chat_id": _update_chat_id(update), "at": self.clock()},
             )
         chat = _update_chat_id(update)
         self.emit("update", chat, copy.deepcopy(update))
