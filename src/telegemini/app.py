@@ -77,6 +77,7 @@ class Telegemini:
             recovered = await self.inbox.recover_all()
             if recovered:
                 log.info("resuming %d updates left unfinished by the last run", recovered)
+        await parts.stops.start()
         self.pump.start()
         if parts.webhook is not None:
             await self._start_webhook()
@@ -142,6 +143,7 @@ class Telegemini:
         await self.pump.drain(SHUTDOWN_GRACE)
         await self.store.close()
         await self.limiter.close()
+        await parts.stops.close()
         await self.bot.session.close()
         if parts.genai_client is not None:
             await parts.genai_client.aio.aclose()

@@ -13,6 +13,7 @@ from aiogram import Bot, Dispatcher
 from google import genai
 
 from telegemini.coordination.memory import MemoryRateLimiter
+from telegemini.coordination.stops import MemoryStopSignals
 from telegemini.core.admin import AdminDesk
 from telegemini.core.alerts import Alerter
 from telegemini.core.assistant import Assistant, AssistantConfig
@@ -35,6 +36,7 @@ from telegemini.core.ports import (
     Observer,
     RateLimiter,
     SpeechSynthesizer,
+    StopSignals,
     Store,
 )
 from telegemini.core.voice import VoiceConfig, VoiceService
@@ -101,6 +103,7 @@ def build_assistant(
     speech: SpeechSynthesizer | None,
     images: ImageGenerator | None,
     observer: Observer | None = None,
+    stops: StopSignals | None = None,
 ) -> Assistant:
     files = TelegramFiles(bot)
     messenger = TelegramMessenger(bot)
@@ -115,6 +118,7 @@ def build_assistant(
             attempts=settings.gemini_retry_attempts,
             answer_timeout=settings.gemini_timeout,
         ),
+        stops,
     )
     voice = VoiceService(
         files,
@@ -205,6 +209,7 @@ class Components:
     dependencies: Dependencies
     failure: Failure
     genai_client: genai.Client | None
+    stops: MemoryStopSignals
 
 
 def flood_alarm(metrics: Metrics, alerter: Alerter) -> FloodHook:
@@ -255,10 +260,13 @@ def build(
 ) -> Components:
     metrics = Metrics()
     limiter: RateLimiter = MemoryRateLimiter()
+    stops = MemoryStopSignals()
     if settings.redis_url:
         from telegemini.coordination.redis import RedisRateLimiter  # only when configured
+        from telegemini.coordination.redis_stops import RedisStopSignals
 
         limiter = RedisRateLimiter.from_url(settings.redis_url)
+        stops = RedisStopSignals.from_url(settings.redis_url)
     bot = make_bot(settings)
     failure = Failure()
     tasks: set[asyncio.Task[None]] = set()
@@ -278,6 +286,7 @@ def build(
         speech=MeteredSpeech(speech, metrics, settings.tts_model) if speech else None,
         images=MeteredImages(images, metrics, settings.image_model) if images else None,
         observer=metrics,
+        stops=stops,
     )
     bot.session.middleware(
         TelegramRateLimiter(
@@ -291,7 +300,8 @@ def build(
         allowed_users=settings.allowed_user_ids,
         allowed_chats=settings.allowed_chat_ids,
     )
-    dispatcher = build_dispatcher(assistant, early, RichMessages(enabled=settings.rich_messages))
+    rich = RichMessages(enabled=settings.rich_messages)
+    dispatcher = build_dispatcher(assistant, early, rich, stops)
     inbox = SqlInbox(store.engine)
     pump = InboxPump(
         inbox, feeder(dispatcher, bot), lease=settings.inbox_lease, metrics=metrics, early=early
@@ -330,4 +340,5 @@ def build(
         dependencies=dependencies,
         failure=failure,
         genai_client=genai_client,
+        stops=stops,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import deque
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from telegemini.core.models import (
     OutgoingPhoto,
     Reply,
     Speech,
+    Started,
     TextDelta,
     ToolCall,
     VoiceNote,
@@ -31,6 +33,7 @@ class ScriptedAnswer:
     chunks: list[str]
     error: Exception | None = None
     calls: list[ToolCall] = field(default_factory=list)
+    hang: bool = False  # after the chunks, write nothing more until cancelled (a slow model)
 
 
 class FakeChatModel:
@@ -40,10 +43,15 @@ class FakeChatModel:
         self.script: deque[ScriptedAnswer] = deque()
         self.history: list[ChatRequest] = []
         self.expired: set[str] = set()
+        self.closed_early = 0  # streams ended by the caller before they completed
         self._next_id = 0
 
     def enqueue(self, *chunks: str, error: Exception | None = None) -> None:
         self.script.append(ScriptedAnswer(list(chunks), error))
+
+    def enqueue_hanging(self, *chunks: str) -> None:
+        """An answer that writes ``chunks`` and then nothing, until the caller closes it."""
+        self.script.append(ScriptedAnswer(list(chunks), hang=True))
 
     def enqueue_call(self, name: str, **arguments: object) -> None:
         call = ToolCall(call_id=f"call-{len(self.script)}", name=name, arguments=arguments)
@@ -56,13 +64,19 @@ class FakeChatModel:
         answer = self.script.popleft() if self.script else ScriptedAnswer(["echo"])
         if answer.error is not None and not answer.chunks:
             raise answer.error
+        self._next_id += 1
+        yield Started(f"i{self._next_id}")
         for chunk in answer.chunks:
             yield TextDelta(chunk)
+        if answer.hang:
+            try:
+                await asyncio.Event().wait()
+            finally:
+                self.closed_early += 1
         for call in answer.calls:
             yield call
         if answer.error is not None:
             raise answer.error
-        self._next_id += 1
         yield ChatCompleted(interaction_id=f"i{self._next_id}", text="".join(answer.chunks))
 
 
@@ -71,6 +85,7 @@ class FakeChatOutput:
     """``ChatOutput`` that records what a user would have seen."""
 
     can_stream: bool = True
+    draft_id: int | None = 1
     sent: list[Reply] = field(default_factory=list)
     drafts: list[str] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)

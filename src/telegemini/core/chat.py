@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -19,6 +21,7 @@ from telegemini.core.models import (
     Reply,
     Searching,
     Source,
+    Started,
     TextDelta,
     TextPart,
     ToolCall,
@@ -26,7 +29,7 @@ from telegemini.core.models import (
     ToolSpec,
 )
 from telegemini.core.modes import ASSISTANT
-from telegemini.core.ports import ChatModel, ChatOutput, Store
+from telegemini.core.ports import ChatModel, ChatOutput, StopSignals, Store
 from telegemini.core.speech import strip_audio_tags
 from telegemini.core.text import clip_utf16_start
 from telegemini.errors import (
@@ -97,10 +100,17 @@ def draft_text(text: str) -> str:
 class ChatService:
     """Answers a message within its conversation, keeping the chain and transcript stored."""
 
-    def __init__(self, model: ChatModel, store: Store, config: ChatConfig | None = None) -> None:
+    def __init__(
+        self,
+        model: ChatModel,
+        store: Store,
+        config: ChatConfig | None = None,
+        stops: StopSignals | None = None,
+    ) -> None:
         self._model = model
         self._store = store
         self._config = config or ChatConfig()
+        self._stops = stops
 
     async def answer(
         self,
@@ -112,8 +122,12 @@ class ChatService:
         transcript_text: str | None = None,
         tools: Toolbox | None = None,
         search: SearchLabels | None = None,
+        stopped_note: str = "(stopped)",
     ) -> str:
         """Send ``parts`` to the model in ``key``'s conversation and deliver the reply.
+
+        A stop (the Stop button, /stop) ends the model's stream at once: what was written so far
+        is sent with ``stopped_note``, remembered, and "" is returned (nothing to speak).
 
         Returns the reply as the model wrote it (audio tags included, for speech).
         ``transcript_text`` is what the local transcript records for the user's turn (the text
@@ -129,15 +143,22 @@ class ChatService:
             budget=self._budget(),
         )
         searching = search.searching if search is not None else None
-        async with out.activity(Activity.TYPING):
+        user_text = transcript_text if transcript_text is not None else _text_of(parts)
+        with self._watch_stop(key, out) as stop:
             try:
-                completed, calls = await self._run_grounded(request, out, searching)
-            except ConversationExpired:
-                # The model forgot the chain (expired, or another API key): start a new one
-                # seeded with our own transcript. The user notices nothing.
-                request.previous_id = None
-                request.history = list((await self._store.load_conversation(key)).transcript)
-                completed, calls = await self._run_grounded(request, out, searching)
+                async with out.activity(Activity.TYPING):
+                    try:
+                        completed, calls = await self._run_grounded(request, out, searching, stop)
+                    except ConversationExpired:
+                        # The model forgot the chain (expired, or another API key): start a new
+                        # one seeded with our own transcript. The user notices nothing.
+                        request.previous_id = None
+                        history = (await self._store.load_conversation(key)).transcript
+                        request.history = list(history)
+                        completed, calls = await self._run_grounded(request, out, searching, stop)
+            except AnswerStopped as stopped:
+                await self._stopped(key, stopped, out, user_text, stopped_note)
+                return ""
         used_tools = False
         for _ in range(MAX_TOOL_ROUNDS):
             if not calls or tools is None:
@@ -168,7 +189,6 @@ class ChatService:
         shown = strip_audio_tags(text)
         if search is not None and completed.sources:
             shown += "\n\n" + sources_block(completed.sources, search.sources)
-        user_text = transcript_text if transcript_text is not None else _text_of(parts)
 
         async def remember() -> None:
             await self._store.save_exchange(
@@ -189,16 +209,53 @@ class ChatService:
         await remember()
         return text
 
+    async def stop(self, key: ChatKey) -> bool:
+        """/stop: stop the answer being written in ``key`` (False: none is, as far as we know)."""
+        return self._stops is not None and await self._stops.request(key)
+
+    @contextlib.contextmanager
+    def _watch_stop(self, key: ChatKey, out: ChatOutput) -> Iterator[asyncio.Event | None]:
+        if self._stops is None:
+            yield None
+            return
+        with self._stops.watch(key, out.draft_id) as stop:
+            yield stop
+
+    async def _stopped(
+        self,
+        key: ChatKey,
+        stopped: AnswerStopped,
+        out: ChatOutput,
+        user_text: str,
+        note: str,
+    ) -> None:
+        """What was written before the stop: shown, marked, and remembered (the next turn
+        chains on it), so the user can ask to go on."""
+        written = strip_audio_tags(stopped.text).strip()
+        await out.send(Reply(f"{written}\n\n{note}" if written else note))
+        if stopped.interaction_id is not None:
+            await self._store.save_exchange(
+                key,
+                head_id=stopped.interaction_id,
+                user_text=user_text,
+                model_text=f"{written} {note}".strip(),
+                keep_turns=self._config.keep_turns,
+            )
+
     def _budget(self) -> Budget:
         config = self._config
         return Budget.starting_now(attempts=config.attempts, seconds=config.answer_timeout)
 
     async def _run_grounded(
-        self, request: ChatRequest, out: ChatOutput, searching: str | None
+        self,
+        request: ChatRequest,
+        out: ChatOutput,
+        searching: str | None,
+        stop: asyncio.Event | None = None,
     ) -> tuple[ChatCompleted, list[ToolCall]]:
         """A search that fails must not cost the user the answer: ask again without it."""
         try:
-            return await self._run(request, out, searching)
+            return await self._run(request, out, searching, stop)
         except UpstreamError as exc:
             spent = request.budget is not None and (
                 request.budget.attempts <= 0 or request.budget.left() <= 0
@@ -211,7 +268,7 @@ class ChatService:
                 raise
             log.warning("answer with search failed (%s); answering without it", exc)
             request.search = False
-            return await self._run(request, out, None)
+            return await self._run(request, out, None, stop)
 
     async def one_shot(self, parts: list[Part], out: ChatOutput, *, instruction: str) -> str:
         """A request outside any conversation (transcription, translation): nothing is read
@@ -227,24 +284,59 @@ class ChatService:
         return text
 
     async def _run(
-        self, request: ChatRequest, out: ChatOutput, searching: str | None = None
+        self,
+        request: ChatRequest,
+        out: ChatOutput,
+        searching: str | None = None,
+        stop: asyncio.Event | None = None,
     ) -> tuple[ChatCompleted, list[ToolCall]]:
         streaming = self._config.stream and out.can_stream
         throttle = DraftThrottle(self._config.draft_interval, self._config.first_draft_after)
         pieces: list[str] = []
         calls: list[ToolCall] = []
-        async for event in self._model.stream(request):
-            if isinstance(event, TextDelta):
-                pieces.append(event.text)
-                if streaming and throttle.due():
-                    await out.draft(draft_text(strip_audio_tags("".join(pieces))))
-            elif isinstance(event, ToolCall):
-                calls.append(event)
-            elif isinstance(event, Searching) and streaming and searching and not pieces:
-                await out.draft(searching)
-            elif isinstance(event, ChatCompleted):
-                return event, calls
-        raise UpstreamUnavailable("the model stream ended without completing")
+        started: list[str] = []
+
+        async def consume() -> tuple[ChatCompleted, list[ToolCall]]:
+            async for event in self._model.stream(request):
+                if isinstance(event, TextDelta):
+                    pieces.append(event.text)
+                    if streaming and throttle.due():
+                        await out.draft(draft_text(strip_audio_tags("".join(pieces))))
+                elif isinstance(event, ToolCall):
+                    calls.append(event)
+                elif isinstance(event, Started):
+                    started.append(event.interaction_id)
+                elif isinstance(event, Searching) and streaming and searching and not pieces:
+                    await out.draft(searching)
+                elif isinstance(event, ChatCompleted):
+                    return event, calls
+            raise UpstreamUnavailable("the model stream ended without completing")
+
+        if stop is None:
+            return await consume()
+        # The stream runs as its own task so a stop ends it at once, whatever it is waiting for
+        # (closing it closes the request: the model stops writing, and billing).
+        writing = asyncio.ensure_future(consume())
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({writing, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if writing.done():
+            return writing.result()
+        writing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writing
+        raise AnswerStopped("".join(pieces), started[-1] if started else None)
+
+
+class AnswerStopped(Exception):
+    """The user stopped the answer being written; what was written so far."""
+
+    def __init__(self, text: str, interaction_id: str | None) -> None:
+        super().__init__("stopped")
+        self.text = text
+        self.interaction_id = interaction_id
 
 
 @dataclass(frozen=True, slots=True)

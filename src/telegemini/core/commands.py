@@ -41,6 +41,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("help", "commands.help", Feature.CHAT),
     CommandInfo("reset", "commands.reset", Feature.CHAT),
     CommandInfo("new", "commands.new", Feature.CHAT),
+    CommandInfo("stop", "commands.stop", Feature.CHAT),
     CommandInfo("mode", "commands.mode", Feature.SETTINGS),
     CommandInfo("voice", "commands.voice", Feature.SETTINGS),
     CommandInfo("language", "commands.language", Feature.SETTINGS),
@@ -115,6 +116,9 @@ class Commands:
             await out.send(Reply(text, markdown=False))
         elif name == "help":
             await out.send(Reply(t("help.text", commands=command_list(t)), markdown=False))
+        elif name == "stop":
+            if not await self._conversation.stop(message.key):
+                await out.send(Reply(t("answer.nothing_to_stop"), markdown=False))
         elif name in ("reset", "new"):
             await self._store.reset_conversation(message.key)
             await out.send(Reply(t("reset.done"), markdown=False))

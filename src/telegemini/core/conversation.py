@@ -16,6 +16,7 @@ from telegemini.core.models import (
     ASPECT_RATIOS,
     Attachment,
     AttachmentKind,
+    ChatKey,
     ImageJob,
     IncomingMessage,
     Mode,
@@ -97,6 +98,9 @@ class Conversation:
 
     # --- a message ----------------------------------------------------------------------------
 
+    async def stop(self, key: ChatKey) -> bool:
+        return await self._chat.stop(key)
+
     async def handle(self, message: IncomingMessage, caller: Caller) -> None:
         audio = next((a for a in message.attachments if is_audio(a)), None)
         photos = tuple(a for a in message.attachments if a.kind is AttachmentKind.PHOTO)
@@ -167,6 +171,7 @@ class Conversation:
                 if caller.effective.search
                 else None
             ),
+            stopped_note=caller.t("answer.stopped"),
         )
 
     async def _speak(self, answer: str, caller: Caller) -> None:

@@ -369,6 +369,14 @@ class Searching:
 
 
 @dataclass(frozen=True, slots=True)
+class Started:
+    """The model opened the interaction the answer is written in (an answer stopped half-way
+    is remembered under it)."""
+
+    interaction_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChatCompleted:
     """The end of an answer: the new head interaction, the whole text, and the sources it cited
     (in citation order, possibly repeated)."""
@@ -378,7 +386,7 @@ class ChatCompleted:
     sources: tuple[Source, ...] = ()
 
 
-ChatEvent = TextDelta | ToolCall | Searching | ChatCompleted
+ChatEvent = TextDelta | ToolCall | Searching | Started | ChatCompleted
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Protocol
 
 from telegemini.core.models import (
@@ -253,6 +254,21 @@ class NoObserver:
         return None
 
 
+class StopSignals(Protocol):
+    """Stop requests for the answer being written in a conversation (the Stop button under a
+    streamed draft, or /stop), heard by whichever instance is writing it."""
+
+    def watch(self, key: ChatKey, draft_id: int | None) -> AbstractContextManager[asyncio.Event]:
+        """While the block runs, a stop for ``key`` sets the event (a stop naming another
+        ``draft_id`` is for another answer and is ignored)."""
+        ...
+
+    async def request(self, key: ChatKey, draft_id: int | None = None) -> bool:
+        """Ask the answer being written in ``key`` to stop. True when this process was writing
+        it; with several instances the request also goes to the others."""
+        ...
+
+
 class ChatLocks(Protocol):
     """Mutual exclusion per conversation, so one chat's messages are handled in order."""
 
@@ -269,6 +285,11 @@ class ChatOutput(Protocol):
     @property
     def can_stream(self) -> bool:
         """Whether ``draft`` shows anything here (private chats only on Telegram)."""
+        ...
+
+    @property
+    def draft_id(self) -> int | None:
+        """The id the drafts of this answer carry (a Stop names it); None without drafts."""
         ...
 
     async def draft(self, text: str) -> None:

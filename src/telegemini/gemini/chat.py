@@ -21,6 +21,7 @@ from telegemini.core.models import (
     Part,
     Searching,
     Source,
+    Started,
     TextDelta,
     TextPart,
     ToolCall,
@@ -168,6 +169,8 @@ class GeminiChatModel:
                 kind = getattr(event, "event_type", None)
                 if kind == "interaction.created":
                     interaction_id = event.interaction.id or interaction_id
+                    if interaction_id:
+                        yield Started(interaction_id)
                 elif kind == "step.start" and getattr(event.step, "type", None) in _SEARCH_STEPS:
                     yield Searching()
                 elif kind == "step.start" and getattr(event.step, "type", None) == "function_call":

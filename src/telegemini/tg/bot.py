@@ -12,7 +12,7 @@ from telegemini.settings import Settings
 BOT_API_CONNECTIONS = 256
 REQUEST_TIMEOUT = 60.0  # seconds for one Bot API request (uploads included)
 # The update kinds the bot asks Telegram for (polling and webhook alike).
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "stopped_message_generation"]
 
 
 def make_bot(settings: Settings) -> Bot:

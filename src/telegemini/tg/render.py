@@ -120,6 +120,10 @@ class TelegramChatOutput:
     def can_stream(self) -> bool:
         return self._chat.is_private
 
+    @property
+    def draft_id(self) -> int | None:
+        return self._draft_id if self.can_stream else None
+
     @contextlib.asynccontextmanager
     async def activity(self, kind: Activity) -> AsyncIterator[None]:
         stop = asyncio.Event()
@@ -173,6 +177,7 @@ class TelegramChatOutput:
                         draft_id=self._draft_id,
                         rich_message=InputRichMessage(markdown=text),
                         message_thread_id=self._thread_id,
+                        can_stop=True,  # the Stop button: stopped_message_generation
                     )
                     return
                 except TelegramNotFound as exc:
@@ -182,6 +187,7 @@ class TelegramChatOutput:
                 draft_id=self._draft_id,
                 text=text,
                 message_thread_id=self._thread_id,
+                can_stop=True,
             )
         except TelegramAPIError as exc:
             # A draft is a cosmetic preview (a half-written table may not parse yet); the final

@@ -19,12 +19,13 @@ from typing import Any
 from aiogram import Bot, Dispatcher, Router
 from aiogram.dispatcher.middlewares.base import BaseMiddleware
 from aiogram.filters import Filter
-from aiogram.types import ErrorEvent, Message, TelegramObject, Update
+from aiogram.types import ErrorEvent, Message, MessageGenerationStopped, TelegramObject, Update
 from pydantic import ValidationError
 
 from telegemini.core.assistant import Assistant
 from telegemini.core.commands import Feature, commands_of
-from telegemini.core.models import AttachmentKind, IncomingMessage
+from telegemini.core.models import AttachmentKind, ChatKey, IncomingMessage
+from telegemini.core.ports import StopSignals
 from telegemini.tg.buttons import BUTTONS, button_handler, expired
 from telegemini.tg.feedback import EarlyTyping
 from telegemini.tg.render import TelegramChatOutput
@@ -114,7 +115,10 @@ ROUTERS = ("settings", "images", "voice", "admin", "captcha", "chat")
 
 
 def build_dispatcher(
-    assistant: Assistant, early: EarlyTyping | None = None, rich: RichMessages | None = None
+    assistant: Assistant,
+    early: EarlyTyping | None = None,
+    rich: RichMessages | None = None,
+    stops: StopSignals | None = None,
 ) -> Dispatcher:
     """The dispatcher the inbox pump feeds; nothing else feeds it."""
     dispatcher = Dispatcher(disable_fsm=True, name="telegemini")
@@ -135,6 +139,14 @@ def build_dispatcher(
         for factory in factories:
             routers[name].callback_query.register(pressed, factory.filter())
     routers["chat"].callback_query.register(expired)  # the last router: data nobody took
+    if stops is not None:
+
+        async def stop_pressed(event: MessageGenerationStopped) -> None:
+            """The Stop button under a streamed draft: the answer it shows stops."""
+            thread = event.message_thread_id
+            await stops.request(ChatKey(event.chat.id, thread), event.draft_id)
+
+        routers["chat"].stopped_message_generation.register(stop_pressed)
     dispatcher.include_routers(*routers.values())
     dispatcher.errors.register(_log_error)
     return dispatcher

@@ -79,10 +79,31 @@ def _is_message(message: dict[str, Any]) -> bool:
     )
 
 
+CONTROL_LANE = -1  # the inbox's "thread" for a chat's stop requests (no real topic has it)
+_STOP_COMMAND = re.compile(r"^/stop(@\w+)?\s*$", re.IGNORECASE)
+
+
 def chat_key(update: dict[str, Any]) -> ChatKey | None:
     """The conversation a raw update belongs to (for ordering), or None for chat-less updates.
-    Read from the JSON as Telegram sent it: updates are stored before they are decoded."""
+    Read from the JSON as Telegram sent it: updates are stored before they are decoded.
+
+    A stop (the Stop button's ``stopped_message_generation``, or a /stop message) gets the chat's
+    control lane instead of its conversation: it must be handled while the answer it stops is
+    still being written, not queued behind it."""
+    stopped = update.get("stopped_message_generation")
+    if isinstance(stopped, dict):
+        chat = stopped.get("chat")
+        chat_id = chat.get("id") if isinstance(chat, dict) else None
+        return ChatKey(chat_id, CONTROL_LANE) if isinstance(chat_id, int) else None
     message = _message_of(update)
+    if (
+        isinstance(message, dict)
+        and isinstance(message.get("text"), str)
+        and _STOP_COMMAND.match(message["text"])
+        and isinstance(message.get("chat"), dict)
+        and isinstance(message["chat"].get("id"), int)
+    ):
+        return ChatKey(message["chat"]["id"], CONTROL_LANE)
     chat = message.get("chat") if message is not None else None
     if message is None or not isinstance(chat, dict) or not isinstance(chat.get("id"), int):
         return None

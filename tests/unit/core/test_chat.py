@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from telegemini.coordination.stops import MemoryStopSignals
 from telegemini.core.chat import ChatConfig, ChatService, DraftThrottle, draft_text
 from telegemini.core.models import ChatKey, TextPart
 from telegemini.errors import EmptyPrompt, UpstreamBusy
@@ -123,3 +126,44 @@ def test_long_drafts_show_the_tail():
     text = "x" * 5000 + "END"
     assert draft_text(text).endswith("END")
     assert len(draft_text(text)) == 4000
+
+
+async def _until(condition, what: str) -> None:
+    async def check() -> None:
+        while not condition():
+            await asyncio.sleep(0.001)
+
+    try:
+        await asyncio.wait_for(check(), 2)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+async def test_stop_closes_the_stream_and_keeps_what_was_written(model, store):
+    stops = MemoryStopSignals()
+    service = ChatService(model, store, ChatConfig(draft_interval=0, first_draft_after=0), stops)
+    model.enqueue_hanging("Once upon", " a time")
+    out = FakeChatOutput()
+    writing = asyncio.create_task(
+        service.answer(KEY, [TextPart("a story")], out, stopped_note="(stopped)")
+    )
+    await _until(lambda: out.drafts, "a draft")
+
+    assert await stops.request(KEY, out.draft_id)
+    assert await asyncio.wait_for(writing, 1) == ""  # nothing to speak
+    assert model.closed_early == 1  # the model's stream was closed, not left running
+    assert [r.text for r in out.sent] == ["Once upon a time\n\n(stopped)"]
+    conversation = await store.load_conversation(KEY)
+    assert conversation.head_id == "i1"  # the next turn chains on the stopped answer
+    assert conversation.transcript[-1].text == "Once upon a time (stopped)"
+
+
+async def test_a_stop_for_another_answer_changes_nothing(model, store):
+    stops = MemoryStopSignals()
+    service = ChatService(model, store, ChatConfig(draft_interval=0, first_draft_after=0), stops)
+    assert not await stops.request(KEY)  # nothing being written
+    model.enqueue("all", " done")
+    out = FakeChatOutput()
+    assert await service.answer(KEY, [TextPart("hi")], out) == "all done"
+    assert not await stops.request(KEY, out.draft_id)  # finished: unaffected
+    assert [r.text for r in out.sent] == ["all done"]
