@@ -24,6 +24,7 @@ from .limits import (
 from .media import KINDS, SEND_METHODS, StoredFile, extension_of, image_size, photo_sizes
 from .models import ApiError, UploadedFile
 from .params import Context, Params
+from .sending import post, send_target
 
 MIME_TYPES = mimetypes.MimeTypes()  # Python's built-in table only: the same on every machine
 DEFAULT_PHOTO_SIZE = (512, 512)  # used when a photo's header cannot be read
@@ -32,26 +33,26 @@ _NUMERIC_META = ("duration", "width", "height", "length")
 
 
 @dataclass
-class _Source:
+class FileSource:
     """A file to send: a fresh upload or a stored file reused by file_id."""
 
     upload: UploadedFile | None = None
     stored: StoredFile | None = None
 
 
-def _source(ctx: Context, kind: str, raw: Any, *, in_album: bool = False) -> _Source:
+def file_source(ctx: Context, kind: str, raw: Any, *, in_album: bool = False) -> FileSource:
     """Find the file a parameter names: its own multipart part, ``attach://``, or a file_id."""
     if raw is None or raw == "":
         upload = None if in_album else ctx.files.get(KINDS[kind].field)
         if upload is None:
             raise ApiError.bad_request(f'parameter "{KINDS[kind].field}" is required')
-        return _Source(upload=upload)
+        return FileSource(upload=upload)
     value = str(raw)
     if value.startswith("attach://"):
         upload = ctx.files.get(value[len("attach://") :])
         if upload is None:
             raise ApiError.bad_request("can't parse InputMedia: media not found")
-        return _Source(upload=upload)
+        return FileSource(upload=upload)
     if value.lower().startswith(("http://", "https://")):
         raise ApiError.bad_request("failed to get HTTP URL content")
     stored = ctx.state.files.get(value)
@@ -61,10 +62,10 @@ def _source(ctx: Context, kind: str, raw: Any, *, in_album: bool = False) -> _So
         raise ApiError.bad_request(
             f"can't use file of type {stored.kind.title()} as {kind.replace('_', ' ').title()}"
         )
-    return _Source(stored=stored)
+    return FileSource(stored=stored)
 
 
-def _check(kind: str, source: _Source) -> None:
+def check_upload(kind: str, source: FileSource) -> None:
     """Telegram's checks on an upload, made before anything is stored."""
     upload = source.upload
     if upload is None:
@@ -87,7 +88,7 @@ def _check(kind: str, source: _Source) -> None:
             raise ApiError.bad_request("PHOTO_INVALID_DIMENSIONS")
 
 
-def media_value(ctx: Context, kind: str, source: _Source, params: Params) -> Any:
+def media_value(ctx: Context, kind: str, source: FileSource, params: Params) -> Any:
     """Store an upload if needed and build the Message field (PhotoSize list or file object)."""
     stored = source.stored
     if kind == "photo":
@@ -146,24 +147,19 @@ def file_object(kind: str, stored: StoredFile, meta: dict[str, Any]) -> dict[str
 
 
 async def send_media(ctx: Context) -> Any:
-    """sendPhoto, sendVoice, sendAudio, sendDocument, sendVideo, sendAnimation, sendVideoNote."""
+    """sendPhoto, sendVoice, sendAudio, sendDocument, sendVideo, sendAnimation, sendVideoNote
+    (ephemeral ones too, with ``ephemeral_message_parameters`` in groups)."""
     kind = SEND_METHODS[ctx.method]
     chat = sendable_chat(ctx)
     content = caption_content(ctx) if kind != "video_note" else {}
     markup = reply_markup(ctx)
-    reply = reply_target(ctx, chat)
-    source = _source(ctx, kind, ctx.params.get(KINDS[kind].field))
-    _check(kind, source)
+    target = send_target(ctx, chat)
+    source = file_source(ctx, kind, ctx.params.get(KINDS[kind].field))
+    check_upload(kind, source)
     content[KINDS[kind].field] = media_value(ctx, kind, source, ctx.params)
     if ctx.params.flag("has_spoiler"):
         content["has_media_spoiler"] = True
-    return ctx.state.add_message(
-        chat,
-        content,
-        reply_to=reply,
-        thread_id=ctx.params.integer("message_thread_id"),
-        reply_markup=markup,
-    )
+    return post(ctx, chat, target, content, markup)
 
 
 def _album_items(media: Any) -> list[dict[str, Any]]:
@@ -196,11 +192,11 @@ async def send_media_group(ctx: Context) -> Any:
     chat = sendable_chat(ctx)
     items = _album_items(ctx.params.json("media"))
     reply = reply_target(ctx, chat)
-    prepared: list[tuple[str, _Source, Params, dict[str, Any]]] = []
+    prepared: list[tuple[str, FileSource, Params, dict[str, Any]]] = []
     for item in items:
         kind, params = str(item["type"]), Params(item)
-        source = _source(ctx, kind, item.get("media"), in_album=True)
-        _check(kind, source)
+        source = file_source(ctx, kind, item.get("media"), in_album=True)
+        check_upload(kind, source)
         prepared.append((kind, source, params, caption_content(ctx, params)))
     group_id = str(10**12 + ctx.state.serial())
     thread_id = ctx.params.integer("message_thread_id")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from .formatting import format_text
-from .limits import check_caption, validate_reply_markup
+from .limits import REPLY_TARGET, check_caption, validate_reply_markup
 from .models import ApiError
 from .params import Context, Params
 from .state import ChatState
@@ -23,11 +24,15 @@ def reply_target(ctx: Context, chat: ChatState) -> dict[str, Any] | None:
     """The message being replied to (``reply_parameters`` or ``reply_to_message_id``).
 
     Raises ``message to be replied not found`` unless ``allow_sending_without_reply`` is set.
+    A reply to an ephemeral message (``reply_parameters.ephemeral_message_id``) is not found
+    here but by ``ephemeral.send_target``.
     """
     params = ctx.params
     reply = params.json("reply_parameters", "reply parameters")
     if isinstance(reply, dict):
         message_id = reply.get("message_id")
+        if message_id is None and reply.get("ephemeral_message_id") is None:
+            raise ApiError.bad_request(REPLY_TARGET)
         allow = bool(reply.get("allow_sending_without_reply"))
     elif reply is not None:
         raise ApiError.bad_request("can't parse reply parameters JSON object")
@@ -85,3 +90,30 @@ def text_content(text: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
     if entities:
         content["entities"] = entities
     return content
+
+
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly the "
+    "same as a current content and reply markup of the message"
+)
+
+
+def edited_copy(
+    old: dict[str, Any], fields: dict[str, Any], markup: dict[str, Any] | None
+) -> dict[str, Any]:
+    """``old`` with ``fields`` replaced (falsy values remove) and the keyboard set; refuses an
+    edit that changes nothing (``message is not modified``). ``edit_date`` is not set here."""
+    new = copy.deepcopy(old)
+    for key, value in fields.items():
+        if value:
+            new[key] = copy.deepcopy(value)
+        else:
+            new.pop(key, None)
+    if markup is None:
+        new.pop("reply_markup", None)
+    else:
+        new["reply_markup"] = copy.deepcopy(markup)
+    keys = {*fields, "reply_markup"}
+    if all(old.get(key) == new.get(key) for key in keys):
+        raise ApiError.bad_request(NOT_MODIFIED)
+    return new

@@ -1,4 +1,5 @@
-"""What tests read back: recorded calls, chat state, waiting helpers, faults, subscriptions."""
+"""What tests read back: recorded calls, chat state, drafts, ephemeral messages, waiting helpers,
+faults, subscriptions."""
 
 from __future__ import annotations
 
@@ -135,9 +136,47 @@ class Inspection:
         """The latest draft per (chat, draft_id), optionally for one chat."""
         return [d for d in self._state.drafts.values() if chat_id is None or d.chat_id == chat_id]
 
+    def draft_history(self, chat_id: int | None = None) -> list[Draft]:
+        """A snapshot of every accepted draft call (text and rich), oldest first: the stream
+        and its cadence (``at``). Calls after Stop are there too, with ``stopped`` set."""
+        return [d for d in self._state.draft_log if chat_id is None or d.chat_id == chat_id]
+
+    def ephemeral_messages(
+        self, chat_id: int, user_id: int | None = None, *, bot_only: bool = True
+    ) -> list[dict[str, Any]]:
+        """Ephemeral messages in a group as they are now (edits applied, deleted ones gone):
+        the bot's, to ``user_id`` when given; with ``bot_only=False`` the users' ephemeral
+        commands too (``user_id`` then matches sender or receiver). Fake-only ``_`` keys kept."""
+        chat = self._state.chats.get(chat_id)
+        if chat is None:
+            return []
+        return [
+            copy.deepcopy(stored.message)
+            for stored in chat.ephemeral.values()
+            if (stored.from_bot or not bot_only)
+            and (user_id is None or user_id in (stored.receiver_id, stored.sender_id))
+        ]
+
+    async def wait_for_ephemeral_messages(
+        self,
+        chat_id: int,
+        count: int,
+        *,
+        user_id: int | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the public API waits for a condition, not I/O
+    ) -> list[dict[str, Any]]:
+        """Wait until the bot has at least ``count`` ephemeral messages in the chat (to
+        ``user_id`` when given); return them."""
+        await self.wait_until(
+            lambda: len(self.ephemeral_messages(chat_id, user_id)) >= count,
+            timeout=timeout,
+            what=f"{count} ephemeral bot message(s) in chat {chat_id}",
+        )
+        return self.ephemeral_messages(chat_id, user_id)
+
     def commands(
         self, scope: dict[str, Any] | None = None, language_code: str = ""
-    ) -> list[dict[str, str]]:
+    ) -> list[dict[str, Any]]:
         """The command list set for a scope (default scope when None) and language."""
         key = json.dumps(scope or {"type": "default"}, sort_keys=True), language_code
         return [dict(item) for item in self._state.commands.get(key, [])]

@@ -40,7 +40,7 @@ RICH_MAX_DEPTH = 16  # levels of blocks and formatting
 RICH_MAX_MEDIA = 50
 RICH_MAX_COLUMNS = 20
 RICH_MAX_BUTTONS = 8  # per buttons block
-RICH_MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+RICH_MEDIA_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 EPHEMERAL_WINDOW = 15.0  # seconds a callback query or an incoming ephemeral message allows
 
 # Error descriptions. Quoted from real reports: RICH_EMPTY, RICH_CONTENT (for "several given" it

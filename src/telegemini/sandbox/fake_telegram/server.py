@@ -11,22 +11,55 @@ HTTP status (aiogram picks its exception by the status). Typical test use::
     ...
     server.send_text(alice, "/start")
     [call] = await server.wait_for_calls("sendMessage", chat_id=alice.id)
+
+Bot API 10.x (``/work/shared/reference/telegram-bot-api-10.md``):
+
+- Rich messages (10.1): ``sendRichMessage``, ``sendRichMessageDraft``, ``editMessageText`` with
+  ``rich_message``, switched on by ``FakeTelegramServer(rich_messages=True)`` or
+  ``server.rich_messages = True``. **Off by default**: the e2e suite reads answers' ``text`` and
+  the sandbox page draws ``text``, and a bot falls back to formatted text on a server without
+  them. Off, the fake is a self-hosted server older than 10.1: the rich methods answer 404
+  ``Not Found: method not found`` and ``editMessageText`` without ``text`` answers 400
+  ``Bad Request: message text is empty``. A rich message is stored like any bot message
+  (``bot_messages``); its dict has ``rich_message`` (no ``text``) plus the fake-only
+  ``_rich_text`` (plain text) and ``_rich_markdown``/``_rich_html`` keys, never sent to the bot::
+
+      server = FakeTelegramServer(rich_messages=True)
+      message = await bot.send_rich_message(alice.id, InputRichMessage(markdown="# Hi"))
+      [stored] = server.bot_messages(alice.id)  # stored["_rich_markdown"] == "# Hi"
+
+- Drafts with a Stop button (10.3): ``server.drafts()``/``draft_history()`` give ``Draft``
+  records (``rich``, ``can_stop``, ``keep_on_stop``, ``stopped``, ``after_stop``);
+  ``server.press_stop(alice)`` delivers ``stopped_message_generation`` for the current draft
+  that has a Stop button (``ValueError`` when there is none); later drafts with that draft_id
+  are answered ``true`` but only counted (``Draft.after_stop``).
+- Ephemeral messages (10.2/10.3) in groups: ``ephemeral_message_parameters`` on ``sendMessage``,
+  the media sends and ``sendRichMessage`` answer ``message_id`` 0 with an
+  ``ephemeral_message_id``; they are kept apart (``ephemeral_messages(chat_id, user_id)``, not
+  ``bot_messages``). The bot is not an administrator unless ``set_bot_admin(chat)``; then it
+  needs a fresh (15 s, ``server.clock``) button press or ephemeral command
+  (``send_ephemeral_command``). ``FakeTelegramServer(ephemeral_messages=False)`` or
+  ``server.ephemeral_enabled = False``: a server without them.
+
+``reset()`` restores ``rich_messages``, ``ephemeral_enabled`` and ``clock`` to the constructor's
+values (tests sharing a server do not leak an "old server" into each other).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from . import api_core, api_media, api_messages
+from . import api_core, api_media, api_messages, api_rich, ephemeral
 from .api_core import Handler
 from .inspection import Inspection
 from .limits import FLOOD_METHODS, MAX_UPLOAD, MB, FloodControl
-from .models import ApiError, RecordedCall, UploadedFile, as_int
+from .models import ApiError, FakeChat, RecordedCall, UploadedFile, as_int
 from .params import Context, Params, read_request
 from .state import FakeState
 from .users import UserActions
@@ -38,6 +71,8 @@ HANDLERS: dict[str, Handler] = {
     **api_core.HANDLERS,
     **api_messages.HANDLERS,
     **api_media.HANDLERS,
+    **api_rich.HANDLERS,
+    **ephemeral.HANDLERS,
 }
 
 
@@ -55,6 +90,8 @@ class FakeTelegramServer(UserActions, Inspection):
         webhook_timeout: float = 10.0,
         flood_control: bool = False,
         privacy_mode: bool = False,
+        rich_messages: bool = False,
+        ephemeral_messages: bool = True,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
@@ -69,6 +106,9 @@ class FakeTelegramServer(UserActions, Inspection):
         self._state = FakeState(bot_user)
         self._state.flood_control = flood_control
         self._state.privacy_mode = privacy_mode
+        self._defaults = (rich_messages, ephemeral_messages)
+        self._state.rich_messages = rich_messages
+        self._state.ephemeral_messages = ephemeral_messages
         self._webhook = WebhookDeliverer(
             self._state, retry_delays=webhook_retry_delays, timeout=webhook_timeout
         )
@@ -101,6 +141,49 @@ class FakeTelegramServer(UserActions, Inspection):
     @privacy_mode.setter
     def privacy_mode(self, value: bool) -> None:
         self._state.privacy_mode = value
+
+    @property
+    def rich_messages(self) -> bool:
+        """Bot API 10.1 rich messages exist (default False); False: a server older than 10.1
+        (404 on the methods, ``rich_message`` ignored by editMessageText). ``reset`` restores
+        the constructor's value."""
+        return self._state.rich_messages
+
+    @rich_messages.setter
+    def rich_messages(self, value: bool) -> None:
+        self._state.rich_messages = value
+
+    @property
+    def ephemeral_enabled(self) -> bool:
+        """Ephemeral messages exist (the constructor's ``ephemeral_messages``); False:
+        ``ephemeral_message_parameters`` answers 400 ``Bad Request: ephemeral messages are not
+        supported`` *(fake)* and the editEphemeral*/deleteEphemeralMessage methods 404.
+        ``reset`` restores it. (``ephemeral_messages(chat_id)`` is the inspection helper.)"""
+        return self._state.ephemeral_messages
+
+    @ephemeral_enabled.setter
+    def ephemeral_enabled(self, value: bool) -> None:
+        self._state.ephemeral_messages = value
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock the 15-second ephemeral rules read (callback query and
+        ephemeral message ages); set a fake one to age them without sleeping."""
+        return self._state.clock
+
+    @clock.setter
+    def clock(self, value: Callable[[], float]) -> None:
+        self._state.clock = value
+
+    def set_bot_admin(self, chat: FakeChat | int, admin: bool = True) -> None:
+        """Make the bot an administrator of a group (or not): an administrator may send
+        ephemeral messages to any member without a callback query or ephemeral command.
+        Forgotten by ``reset``."""
+        chat_id = chat if isinstance(chat, int) else chat.id
+        if admin:
+            self._state.bot_admin_chats.add(chat_id)
+        else:
+            self._state.bot_admin_chats.discard(chat_id)
 
     @property
     def webhook_retry_delays(self) -> tuple[float, ...]:
@@ -184,9 +267,12 @@ class FakeTelegramServer(UserActions, Inspection):
 
         The server keeps running; files stay (bots may cache file_ids) and ids keep increasing
         (a poller's offset stays valid). Settings (flood control, privacy mode) and subscribers
-        stay too.
+        stay too; ``rich_messages``, ``ephemeral_enabled`` and ``clock`` go back to the
+        constructor's values, and the bot is an administrator nowhere.
         """
         self._state.clear()
+        self._state.rich_messages, self._state.ephemeral_messages = self._defaults
+        self._state.clock = time.monotonic
 
     # --- HTTP -------------------------------------------------------------------------------
 
@@ -223,9 +309,13 @@ class FakeTelegramServer(UserActions, Inspection):
         self, method: str, params: dict[str, Any], files: dict[str, UploadedFile]
     ) -> Any:
         handler = HANDLERS.get(method)
-        if handler is None:
-            raise ApiError(404, "Not Found: method not found")
         state = self._state
+        if (
+            handler is None
+            or (method in api_rich.RICH_METHODS and not state.rich_messages)
+            or (method in ephemeral.HANDLERS and not state.ephemeral_messages)
+        ):
+            raise ApiError(404, "Not Found: method not found")
         fault = state.take_fault(method, as_int(params.get("chat_id")))
         if fault is not None:
             raise ApiError(fault.status, fault.description, fault.parameters)

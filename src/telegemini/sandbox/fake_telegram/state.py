@@ -114,7 +114,7 @@ class FakeState:
         self.flood = FloodControl()
         self.flood_control = False
         self.privacy_mode = False
-        self.rich_messages = True  # Bot API 10.1+: sendRichMessage & co. exist
+        self.rich_messages = False  # Bot API 10.1+: sendRichMessage & co. exist
         self.ephemeral_messages = True  # Bot API 10.2+: ephemeral_message_parameters work
         self.clock: Callable[[], float] = time.monotonic  # ephemeral and callback ages
         self.closing = False
@@ -314,7 +314,12 @@ class FakeState:
         if isinstance(query, dict) and "id" in query:  # raw injected presses can be answered too
             self.callback_queries.setdefault(
                 str(query["id"]),
-                {"answered": False, "chat_id": _update_chat_id(update), "at": self.clock()},
+                {
+                    "answered": False,
+                    "chat_id": _update_chat_id(update),
+                    "at": self.clock(),
+                    "user_id": (query.get("from") or {}).get("id"),
+                },
             )
         chat = _update_chat_id(update)
         self.emit("update", chat, copy.deepcopy(update))

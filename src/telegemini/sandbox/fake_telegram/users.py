@@ -1,4 +1,5 @@
-"""What users do: send text, voice, audio, photos, documents, press buttons.
+"""What users do: send text, voice, audio, photos, documents, press buttons, press a draft's
+Stop button, send ephemeral commands in groups.
 
 Each action adds the message to the chat log and queues the Update Telegram would send (to
 getUpdates or the webhook). Misuse by a test, such as replying to a message that does not exist
@@ -13,8 +14,8 @@ from typing import Any
 from .api_media import file_object
 from .entities import detect_entities, utf16_slice
 from .media import KINDS, StoredFile, extension_of, photo_sizes
-from .models import FakeChat, FakeUser
-from .state import ChatState, FakeState
+from .models import Draft, FakeChat, FakeUser
+from .state import ChatState, FakeState, public
 
 
 class UserActions:
@@ -234,12 +235,23 @@ class UserActions:
         return self._user_message(user, chat, {"document": document, **self._caption(caption)})
 
     def press_button(self, user: FakeUser, message: dict[str, Any], data: str) -> dict[str, Any]:
-        """Press the inline button with ``callback_data == data`` on a bot message."""
+        """Press the inline button with ``callback_data == data`` on a bot message (an ephemeral
+        one too: only its receiver can press; the query's ``message`` is the ephemeral one)."""
         chat_id = int(message["chat"]["id"])
-        stored = self._state.find_message(chat_id, int(message["message_id"]))
-        if stored is None:
-            raise ValueError(f"message {message['message_id']} is gone from chat {chat_id}")
-        rows = (stored.message.get("reply_markup") or {}).get("inline_keyboard", [])
+        ephemeral_id = message.get("ephemeral_message_id")
+        current: dict[str, Any] | None
+        if ephemeral_id is not None:
+            found = self._state.find_ephemeral(chat_id, int(ephemeral_id))
+            if found is not None and found.receiver_id != user.id:
+                raise ValueError(f"user {user.id} does not see ephemeral message {ephemeral_id}")
+            current = None if found is None else found.message
+        else:
+            stored = self._state.find_message(chat_id, int(message["message_id"]))
+            current = None if stored is None else stored.message
+        if current is None:
+            which = ephemeral_id if ephemeral_id is not None else message["message_id"]
+            raise ValueError(f"message {which} is gone from chat {chat_id}")
+        rows = (current.get("reply_markup") or {}).get("inline_keyboard", [])
         available = [button.get("callback_data") for row in rows for button in row]
         if data not in available:
             raise ValueError(f"no button with callback_data {data!r}; the message has {available}")
@@ -249,15 +261,105 @@ class UserActions:
             "answered": False,
             "chat_id": chat_id,
             "data": data,
+            "at": self._state.clock(),
+            "user_id": user.id,
+            "message_id": current["message_id"],
+            "ephemeral": ephemeral_id is not None,
         }
         query = {
             "id": query_id,
             "from": user.to_api(),
             "chat_instance": str(abs(chat_id) * 7919 + 104729),
             "data": data,
-            "message": copy.deepcopy(stored.message),
+            "message": public(current),
         }
         return self._state.deliver({"callback_query": query})
+
+    def press_stop(
+        self, user: FakeUser, draft_id: int | None = None, thread_id: int | None = None
+    ) -> dict[str, Any]:
+        """Press the Stop button of the user's current draft (Bot API 10.3).
+
+        The current draft is the latest one in the user's private chat (in topic ``thread_id``
+        when given; ``draft_id`` picks one). It must have been sent with ``can_stop`` and still
+        be shown (not stopped, not replaced by a bot message), else ``ValueError``. Queues
+        ``{"stopped_message_generation": {"chat", "draft_id", "message_thread_id"?}}``; later
+        drafts with that draft_id are answered ``true`` but not shown (``Draft.after_stop``).
+        """
+        candidates = [
+            draft
+            for draft in self._state.drafts.values()
+            if draft.chat_id == user.id
+            and (thread_id is None or draft.message_thread_id == thread_id)
+            and (draft_id is None or draft.draft_id == draft_id)
+        ]
+        if draft_id is None:
+            candidates = [draft for draft in candidates if not draft.stopped and not draft.gone]
+        if not candidates:
+            where = "" if thread_id is None else f" in topic {thread_id}"
+            wanted = "a draft" if draft_id is None else f"draft {draft_id}"
+            raise ValueError(f"no Stop button to press: {wanted} is not shown to {user.id}{where}")
+        draft = max(candidates, key=lambda item: item.at)
+        self._check_stoppable(draft)
+        draft.stopped = True
+        self._state.emit("stop", draft.chat_id, draft)
+        chat = self._state.ensure_chat(user.private_chat()).chat
+        stopped: dict[str, Any] = {"chat": dict(chat), "draft_id": draft.draft_id}
+        if draft.message_thread_id is not None:
+            stopped["message_thread_id"] = draft.message_thread_id
+        return self._state.deliver({"stopped_message_generation": stopped})
+
+    @staticmethod
+    def _check_stoppable(draft: Draft) -> None:
+        if draft.stopped:
+            raise ValueError(f"draft {draft.draft_id} was already stopped")
+        if draft.gone:
+            raise ValueError(f"draft {draft.draft_id} is gone: the bot sent a message after it")
+        if not draft.can_stop:
+            raise ValueError(
+                f"draft {draft.draft_id} has no Stop button (its latest call had no can_stop)"
+            )
+
+    def send_ephemeral_command(
+        self,
+        user: FakeUser,
+        text: str,
+        *,
+        chat: FakeChat,
+        require_menu: bool = True,
+        message_thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """An ephemeral command in a group (Bot API 10.2): only the bot sees it.
+
+        The update is a ``message`` with ``message_id`` 0, an ``ephemeral_message_id`` and
+        ``receiver_user`` (the bot). For 15 seconds (``server.clock``) the bot may answer it
+        ephemerally with ``reply_parameters.ephemeral_message_id``. Telegram only offers this
+        for commands the bot registered with ``is_ephemeral`` (``setMyCommands``): with
+        ``require_menu`` a command that is not in any such list raises ``ValueError``.
+        """
+        if chat.type not in ("group", "supergroup"):
+            raise ValueError("ephemeral commands exist only in groups and supergroups")
+        command = text.split(maxsplit=1)[0] if text.strip() else ""
+        name = command[1:].split("@", 1)[0]
+        if not command.startswith("/"):
+            raise ValueError(f"an ephemeral command starts with '/': {text!r}")
+        if require_menu and not any(
+            entry.get("command") == name and entry.get("is_ephemeral")
+            for entries in self._state.commands.values()
+            for entry in entries
+        ):
+            raise ValueError(f"/{name} is not an is_ephemeral command of the bot's menus")
+        state = self._chat_for(user, chat)
+        entities = detect_entities(text)
+        content: dict[str, Any] = {"text": text, **({"entities": entities} if entities else {})}
+        message = self._state.add_ephemeral(
+            state,
+            content,
+            receiver=self._state.bot_user,
+            sender=user.to_api(),
+            thread_id=message_thread_id,
+        )
+        return self._state.deliver({"message": message})
 
     def inject_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue a raw Update (an ``update_id`` is assigned when missing)."""
