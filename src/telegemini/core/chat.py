@@ -206,7 +206,12 @@ class ChatService:
         except DeliveryUncertain:
             await remember()  # it may well have arrived
             raise
-        await remember()
+        try:
+            await remember()
+        except Exception:
+            # The user has the answer: no apology for it. Only this turn is missing from the
+            # memory (the next one chains on the turn before).
+            log.warning("an answer was delivered but not remembered (database away)", exc_info=True)
         return text
 
     async def stop(self, key: ChatKey) -> bool:

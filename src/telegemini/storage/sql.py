@@ -57,6 +57,10 @@ def _thread(key: ChatKey) -> int:
     return key.thread_id if key.thread_id is not None else NO_THREAD
 
 
+CONNECT_TIMEOUT = 5.0  # seconds to open a PostgreSQL connection
+COMMAND_TIMEOUT = 20.0  # seconds for one PostgreSQL statement
+
+
 def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and its directory created.
     ``schema`` (PostgreSQL) puts every table in that schema, e.g. one per test."""
@@ -81,7 +85,12 @@ def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
             cursor.close()
 
         return engine
-    connect_args = {"server_settings": {"search_path": schema}} if schema else {}
+    # A connection that goes silent (a network blackhole, a failover behind the same address)
+    # must fail, not hang the bot until TCP gives up (~15 min): connecting gets CONNECT_TIMEOUT,
+    # every statement COMMAND_TIMEOUT (well above the longest one, a migration included).
+    connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT, "command_timeout": COMMAND_TIMEOUT}
+    if schema:
+        connect_args["server_settings"] = {"search_path": schema}
     return create_async_engine(
         url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args
     )

@@ -228,10 +228,23 @@ class InboxPump:
         await self._finish(ids)
 
     async def _finish(self, ids: list[int]) -> None:
+        """Mark a unit done, retrying while the database is away: meanwhile it stays in flight
+        (its lease renewed), or it would be claimed again and answered twice."""
+        backoff = 0.25
         try:
-            await self._inbox.finish(ids, self.worker)
-        except Exception:
-            log.exception("could not mark update %s done", ids[0])
+            while True:
+                try:
+                    await self._inbox.finish(ids, self.worker)
+                    return
+                except Exception as exc:
+                    log.warning(
+                        "could not mark update %s done (%s); retrying in %.1fs",
+                        ids[0],
+                        exc,
+                        backoff,
+                    )
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
         finally:
             task = asyncio.current_task()
             if task is not None:
