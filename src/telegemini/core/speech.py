@@ -34,6 +34,10 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s*", re.MULTILINE)
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+", re.MULTILINE)
 _QUOTE = re.compile(r"^\s*>\s?", re.MULTILINE)
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$", re.MULTILINE)
+_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+_INLINE_MATH = re.compile(r"(?<![\\$\w])\$(?=\S)([^$\n]+?)(?<=\S)\$(?![\w$])")
+_FRACTION = re.compile(r"\\d?frac\{([^{}]*)\}\{([^{}]*)\}")
+_LATEX_WORD = re.compile(r"\\([A-Za-z]+)")
 _SPACES = re.compile(r"[ \t]{2,}")
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -45,10 +49,13 @@ def strip_audio_tags(text: str) -> str:
 
 def speakable(text: str, *, omitted: Callable[[str], str]) -> str:
     """The text as spoken: Markdown dropped, code and tables replaced by a short remark
-    (``omitted("code")`` / ``omitted("table")``, in the listener's language), links read as their
-    words and bare URLs left out. Audio tags stay for the speech model."""
+    (``omitted("code")`` / ``omitted("table")``, in the listener's language), formulas read as
+    text, links read as their words and bare URLs left out. Audio tags stay for the speech
+    model."""
     text = _FENCE.sub(lambda _: f"\n{omitted('code')}\n", text)
     text = _TABLE.sub(lambda _: f"{omitted('table')}\n", text)
+    text = _DISPLAY_MATH.sub(lambda m: f" {_formula(m.group(1))} ", text)
+    text = _INLINE_MATH.sub(lambda m: _formula(m.group(1)), text)
     text = _IMAGE.sub(r"\1", text)
     text = _LINK.sub(r"\1", text)
     text = _URL.sub("", text)
@@ -60,6 +67,16 @@ def speakable(text: str, *, omitted: Callable[[str], str]) -> str:
     text = _RULE.sub("", text)
     text = _SPACES.sub(" ", text)
     return _BLANKS.sub("\n\n", text).strip()
+
+
+def _formula(latex: str) -> str:
+    """A formula read as text: its symbols and words, without the LaTeX around them
+    (``\\frac{a}{b}`` as a/b, ``\\alpha`` as alpha, no braces or dollar signs)."""
+    text = _FRACTION.sub(r"\1/\2", latex)
+    text = _LATEX_WORD.sub(
+        lambda m: {"cdot": "·", "times": "×", "pm": "±"}.get(m.group(1), m.group(1)), text
+    )
+    return " ".join(text.replace("{", "").replace("}", "").split())
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+|\n+")

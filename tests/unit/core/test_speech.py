@@ -55,3 +55,16 @@ def test_split_keeps_every_word_and_respects_the_limit():
     pieces = split_for_speech(text, limit=120)
     assert all(len(p) <= 120 for p in pieces)
     assert " ".join(pieces).split() == text.split()
+
+
+def test_formulas_are_read_as_text_not_as_latex():
+    spoken = speakable(
+        "Energy: $$E = mc^2$$ and the ratio $\\frac{a}{b}$ is $\\alpha \\cdot 2$, costing $5.",
+        omitted=lambda kind: f"({kind} omitted)",
+    )
+    assert "$$" not in spoken
+    assert "\\" not in spoken
+    assert "E = mc^2" in spoken
+    assert "a/b" in spoken
+    assert "alpha · 2" in spoken
+    assert "costing $5." in spoken  # a price is not a formula
