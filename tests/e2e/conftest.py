@@ -3,6 +3,7 @@ HTTP to the in-package fake servers, started once per test session on port 0."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,22 @@ def make_settings(
 
 
 BotFactory = Callable[..., Awaitable[Telegemini]]
+
+
+def process_environment(
+    telegram: FakeTelegramServer, gemini: FakeGeminiServer, **values: str
+) -> dict[str, str]:
+    """The environment of a `telegemini run` child process pointed at the fakes (this process's
+    own TELEGRAM_* and GOOGLE_* left out); ``values`` add to it or replace."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "GOOGLE_"))}
+    return {
+        **inherited,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_BASE_URL": telegram.url,
+        "GOOGLE_API_KEY": GEMINI_KEY,
+        "GEMINI_BASE_URL": gemini.url,
+        **values,
+    }
 
 
 @pytest.fixture

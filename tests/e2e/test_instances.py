@@ -9,7 +9,6 @@ import base64
 import io
 import itertools
 import json
-import os
 import signal
 import socket
 import sys
@@ -20,7 +19,7 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from tests.e2e.conftest import GEMINI_KEY
+from tests.e2e.conftest import process_environment
 from tests.helpers.databases import REDIS_URL, postgres_database
 
 SECRET = "e2e-secret_Token"
@@ -183,20 +182,17 @@ async def test_killing_an_instance_mid_work_loses_nothing(
     database, start_bot, telegram, gemini, alice, tmp_path
 ):
     port = _free_port()
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "GOOGLE_"))},
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_API_BASE_URL": telegram.url,
-        "GOOGLE_API_KEY": GEMINI_KEY,
-        "GEMINI_BASE_URL": gemini.url,
-        "DATABASE_URL": database,
-        "REDIS_URL": REDIS_URL,
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}",
-        "PORT": str(port),
-        "TELEGRAM_SECRET_TOKEN": SECRET,
-        "INBOX_LEASE": "1",
-        "VOICE_ENABLED": "false",
-    }
+    environment = process_environment(
+        telegram,
+        gemini,
+        DATABASE_URL=database,
+        REDIS_URL=REDIS_URL,
+        WEBHOOK_URL=f"http://127.0.0.1:{port}",
+        PORT=str(port),
+        TELEGRAM_SECRET_TOKEN=SECRET,
+        INBOX_LEASE="1",
+        VOICE_ENABLED="false",
+    )
     doomed = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "telegemini", "run", env=environment, cwd=tmp_path,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
@@ -217,15 +213,12 @@ async def test_killing_an_instance_mid_work_loses_nothing(
 
 
 async def test_sigterm_stops_gracefully_within_ten_seconds(telegram, gemini, alice, tmp_path):
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "GOOGLE_"))},
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_API_BASE_URL": telegram.url,
-        "GOOGLE_API_KEY": GEMINI_KEY,
-        "GEMINI_BASE_URL": gemini.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        "VOICE_ENABLED": "false",
-    }
+    environment = process_environment(
+        telegram,
+        gemini,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        VOICE_ENABLED="false",
+    )
     bot = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "telegemini", "run", env=environment, cwd=tmp_path,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,

@@ -4,26 +4,23 @@ fix, a non-zero exit, never a traceback nor a secret."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 
 from telegemini.errors import TokenRejected
-from tests.e2e.conftest import GEMINI_KEY
+from tests.e2e.conftest import process_environment
 
 
 async def test_a_rejected_token_at_start_up_is_one_line_and_exit_status_1(
     telegram, gemini, tmp_path
 ):
     wrong = "123456:AAwrong-token-of-the-right-shape-xyz12345"
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "GOOGLE_"))},
-        "TELEGRAM_BOT_TOKEN": wrong,
-        "TELEGRAM_API_BASE_URL": telegram.url,
-        "GOOGLE_API_KEY": GEMINI_KEY,
-        "GEMINI_BASE_URL": gemini.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        "LOG_LEVEL": "WARNING",
-    }
+    environment = process_environment(
+        telegram,
+        gemini,
+        TELEGRAM_BOT_TOKEN=wrong,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        LOG_LEVEL="WARNING",
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "telegemini", "run", env=environment, cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -48,14 +45,11 @@ async def test_a_token_revoked_while_polling_stops_the_bot_with_that_error(start
 async def test_a_database_that_refuses_connections_is_one_explained_line(
     telegram, gemini, tmp_path
 ):
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "GOOGLE_"))},
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_API_BASE_URL": telegram.url,
-        "GOOGLE_API_KEY": GEMINI_KEY,
-        "GEMINI_BASE_URL": gemini.url,
-        "DATABASE_URL": "postgresql://bot:hunter22@127.0.0.1:1/bot",  # nothing listens there
-    }
+    environment = process_environment(
+        telegram,
+        gemini,
+        DATABASE_URL="postgresql://bot:hunter22@127.0.0.1:1/bot",  # nothing listens there
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "telegemini", "run", env=environment, cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

@@ -2,7 +2,6 @@
 
 import asyncio
 import re
-import zlib
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -21,23 +20,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.token import TokenValidationError
 
 from telegemini.sandbox.fake_telegram import FakeChat, FakeEvent, FakeTelegramServer, FakeUser
+from tests.helpers.bot_api import png, running
 
 ALICE = FakeUser(42, "Alice", username="alice")
 BOB = FakeUser(43, "Bob", username="bob_the_user")
 TEAM = FakeChat(-1001234567890, "supergroup", title="Team")
-
-
-def png(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares ``width`` x ``height``."""
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\x00\x00\x00"
-    chunk = b"IHDR" + header
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + len(header).to_bytes(4, "big")
-        + chunk
-        + zlib.crc32(chunk).to_bytes(4, "big")
-        + b"\x00\x00\x00\x00IEND\xaeB`\x82"
-    )
 
 
 def make_bot(server: FakeTelegramServer, token: str | None = None) -> Bot:
@@ -48,10 +35,8 @@ def make_bot(server: FakeTelegramServer, token: str | None = None) -> Bot:
 
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[FakeTelegramServer]:
-    fake = FakeTelegramServer()
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with running(FakeTelegramServer()) as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)

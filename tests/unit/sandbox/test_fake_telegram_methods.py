@@ -2,13 +2,10 @@
 
 import re
 import time
-import zlib
 from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import (
     BotCommand,
@@ -24,22 +21,10 @@ from aiogram.types import (
 )
 
 from telegemini.sandbox.fake_telegram import FakeChat, FakeTelegramServer, FakeUser
+from tests.helpers.bot_api import aiogram_bot, png, running
 
 ALICE = FakeUser(42, "Alice", username="alice")
 TEAM = FakeChat(-1001234567890, "supergroup", title="Team")
-
-
-def png(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares ``width`` x ``height``."""
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\x00\x00\x00"
-    chunk = b"IHDR" + header
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + len(header).to_bytes(4, "big")
-        + chunk
-        + zlib.crc32(chunk).to_bytes(4, "big")
-        + b"\x00\x00\x00\x00IEND\xaeB`\x82"
-    )
 
 
 def upload(data: bytes, filename: str = "upload.png") -> BufferedInputFile:
@@ -56,10 +41,8 @@ def keyboard(text: str, data: str) -> InlineKeyboardMarkup:
 
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[FakeTelegramServer]:
-    fake = FakeTelegramServer()
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with running(FakeTelegramServer()) as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)
@@ -69,10 +52,8 @@ def clean(server: FakeTelegramServer) -> None:
 
 @pytest.fixture(scope="module")
 async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
-    api = TelegramAPIServer.from_base(server.url)
-    client = Bot(server.token, session=AiohttpSession(api=api))
-    yield client
-    await client.session.close()
+    async with aiogram_bot(server) as client:
+        yield client
 
 
 async def test_get_file_and_download_round_trip(server: FakeTelegramServer, bot: Bot) -> None:

@@ -1,14 +1,11 @@
 """Rich messages (Bot API 10.1-10.3) in the fake Telegram server, driven by the real aiogram."""
 
 import json
-import zlib
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ContentType
 from aiogram.exceptions import TelegramBadRequest, TelegramNotFound
 from aiogram.types import (
@@ -26,6 +23,7 @@ from aiogram.types import (
 )
 
 from telegemini.sandbox.fake_telegram import FakeChat, FakeTelegramServer, FakeUser
+from tests.helpers.bot_api import aiogram_bot, png, running
 
 ALICE = FakeUser(42, "Alice", username="alice")
 TEAM = FakeChat(-1001234567890, "supergroup", title="Team")
@@ -47,20 +45,10 @@ $$
 """
 
 
-def png(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares ``width`` x ``height``."""
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\x00\x00\x00"
-    chunk = b"IHDR" + header
-    crc = zlib.crc32(chunk).to_bytes(4, "big")
-    return b"\x89PNG\r\n\x1a\n" + len(header).to_bytes(4, "big") + chunk + crc
-
-
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[FakeTelegramServer]:
-    fake = FakeTelegramServer(rich_messages=True)  # off by default
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with running(FakeTelegramServer(rich_messages=True)) as fake:  # off by default
+        yield fake
 
 
 @pytest.fixture(autouse=True)
@@ -72,10 +60,8 @@ def clean(server: FakeTelegramServer) -> None:
 
 @pytest.fixture(scope="module")
 async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
-    api = TelegramAPIServer.from_base(server.url)
-    client = Bot(server.token, session=AiohttpSession(api=api))
-    yield client
-    await client.session.close()
+    async with aiogram_bot(server) as client:
+        yield client
 
 
 def md(source: str) -> InputRichMessage:

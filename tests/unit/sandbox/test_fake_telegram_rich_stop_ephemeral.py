@@ -5,8 +5,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramNotFound
 from aiogram.types import (
     BotCommand,
@@ -18,6 +16,7 @@ from aiogram.types import (
 )
 
 from telegemini.sandbox.fake_telegram import FakeChat, FakeTelegramServer, FakeUser
+from tests.helpers.bot_api import aiogram_bot, running
 
 ALICE = FakeUser(42, "Alice", username="alice")
 BOB = FakeUser(43, "Bob")
@@ -26,10 +25,8 @@ TEAM = FakeChat(-1001234567890, "supergroup", title="Team")
 
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[FakeTelegramServer]:
-    fake = FakeTelegramServer(rich_messages=True)  # off by default
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with running(FakeTelegramServer(rich_messages=True)) as fake:  # off by default
+        yield fake
 
 
 @pytest.fixture(autouse=True)
@@ -41,10 +38,8 @@ def clean(server: FakeTelegramServer) -> None:
 
 @pytest.fixture(scope="module")
 async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
-    api = TelegramAPIServer.from_base(server.url)
-    client = Bot(server.token, session=AiohttpSession(api=api))
-    yield client
-    await client.session.close()
+    async with aiogram_bot(server) as client:
+        yield client
 
 
 class Clock:

@@ -6,12 +6,11 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message, Update
 from aiohttp import web
 
 from telegemini.sandbox.fake_telegram import SECRET_HEADER, FakeTelegramServer, FakeUser
+from tests.helpers.bot_api import aiogram_bot, running
 
 ALICE = FakeUser(42, "Alice", username="alice")
 SECRET = "s3cr3t-Token_1"
@@ -33,10 +32,8 @@ class Receiver:
 
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[FakeTelegramServer]:
-    fake = FakeTelegramServer(webhook_retry_delays=(0.01, 0.02))
-    await fake.start()
-    yield fake
-    await fake.stop()
+    async with running(FakeTelegramServer(webhook_retry_delays=(0.01, 0.02))) as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)
@@ -47,10 +44,8 @@ def clean(server: FakeTelegramServer) -> None:
 
 @pytest.fixture(scope="module")
 async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
-    api = TelegramAPIServer.from_base(server.url)
-    client = Bot(server.token, session=AiohttpSession(api=api))
-    yield client
-    await client.session.close()
+    async with aiogram_bot(server) as client:
+        yield client
 
 
 @pytest.fixture
