@@ -4,8 +4,10 @@ language (plus an alert to the operator for the unexpected)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
 from telegemini.core.admin import AdminDesk
@@ -99,22 +101,26 @@ class Assistant:
     # --- messages ------------------------------------------------------------------------------
 
     async def handle(self, message: IncomingMessage, out: ChatOutput) -> None:
-        try:
+        async with self._delivery_faults(message.chat, message.user.id):
             await self._handle(message, out)
-        except ChatUnreachable as exc:
-            await self._unreachable(message.chat, message.user.id, exc)
-        except DeliveryUncertain as exc:
-            log.warning("chat %s: a message may not have arrived (%s)", message.chat.id, exc)
 
-    async def _unreachable(self, chat: ChatRef, user_id: int, exc: ChatUnreachable) -> None:
-        """Blocked by the user (or removed from the group): noted, not alerted, not retried.
-        The user counts as reachable again when they next write in private."""
-        log.info("chat %s cannot be written to (%s)", chat.id, exc)
-        if not chat.is_private:
-            return
-        user = await self._store.load_user(user_id)
-        if user is not None and not user.blocked_bot:
-            await self._store.save_user(replace(user, blocked_bot=True))
+    @contextlib.asynccontextmanager
+    async def _delivery_faults(self, chat: ChatRef, user_id: int) -> AsyncIterator[None]:
+        """Faults of the chat rather than of the bot, which no apology can reach: blocked by the
+        user (or removed from the group) is noted, not alerted, not retried, and the user counts
+        as reachable again when they next write in private; a message that may have arrived is
+        logged and left alone."""
+        try:
+            yield
+        except ChatUnreachable as exc:
+            log.info("chat %s cannot be written to (%s)", chat.id, exc)
+            if not chat.is_private:
+                return
+            user = await self._store.load_user(user_id)
+            if user is not None and not user.blocked_bot:
+                await self._store.save_user(replace(user, blocked_bot=True))
+        except DeliveryUncertain as exc:
+            log.warning("chat %s: a message may not have arrived (%s)", chat.id, exc)
 
     async def _handle(self, message: IncomingMessage, out: ChatOutput) -> None:
         t = Translator(resolve_language(message.user.language_code))
@@ -205,12 +211,8 @@ class Assistant:
     # --- buttons -------------------------------------------------------------------------------
 
     async def handle_callback(self, callback: IncomingCallback, out: ChatOutput) -> None:
-        try:
+        async with self._delivery_faults(callback.chat, callback.user.id):
             await self._handle_callback(callback, out)
-        except ChatUnreachable as exc:
-            await self._unreachable(callback.chat, callback.user.id, exc)
-        except DeliveryUncertain as exc:
-            log.warning("chat %s: a message may not have arrived (%s)", callback.chat.id, exc)
 
     async def _handle_callback(self, callback: IncomingCallback, out: ChatOutput) -> None:
         prefs = await self._store.load_preferences(callback.chat.id, callback.user.id)
