@@ -38,3 +38,26 @@ async def test_groups_get_no_drafts(bot, telegram, alice):
 async def test_private_chats_need_no_mention(bot, telegram, alice, text):
     telegram.send_text(alice, text)
     assert await telegram.wait_for_bot_messages(alice.id, 1)
+
+
+async def test_an_over_quota_user_in_a_group_is_told_privately(start_bot, telegram, alice):
+    await start_bot("polling", quotas={"free": {"messages": 1}})
+    telegram.set_bot_admin(GROUP)  # an admin bot may write to one member alone
+    handle = f"@{telegram.bot_username}"
+    telegram.send_text(alice, f"{handle} first", chat=GROUP)
+    await telegram.wait_for_bot_messages(GROUP.id, 1)
+    telegram.send_text(alice, f"{handle} second", chat=GROUP)
+    [notice] = await telegram.wait_for_ephemeral_messages(GROUP.id, 1, user_id=alice.id)
+    assert notice["text"].startswith("You've used all 1 of today's messages.")
+    assert len(telegram.bot_messages(GROUP.id)) == 1  # the group saw only the first answer
+
+
+async def test_where_private_notices_are_refused_they_are_replies(start_bot, telegram, alice):
+    await start_bot("polling", quotas={"free": {"messages": 1}})  # the bot is no admin here
+    handle = f"@{telegram.bot_username}"
+    telegram.send_text(alice, f"{handle} first", chat=GROUP)
+    await telegram.wait_for_bot_messages(GROUP.id, 1)
+    telegram.send_text(alice, f"{handle} second", chat=GROUP)
+    notice = (await telegram.wait_for_bot_messages(GROUP.id, 2))[1]
+    assert notice["text"].startswith("You've used all 1 of today's messages.")
+    assert telegram.ephemeral_messages(GROUP.id) == []

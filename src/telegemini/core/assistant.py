@@ -22,7 +22,7 @@ from telegemini.core.buttons import (
 from telegemini.core.captcha import CaptchaDesk
 from telegemini.core.commands import Commands, Feature, find_command
 from telegemini.core.conversation import Caller, Conversation, error_reference, error_text
-from telegemini.core.guards import Guard
+from telegemini.core.guards import Guard, QuotaExceeded, RateLimited, StillWorking
 from telegemini.core.i18n import Translator, resolve_language
 from telegemini.core.images import HD
 from telegemini.core.models import (
@@ -169,7 +169,7 @@ class Assistant:
         if notice in user.notices:
             return
         await self._store.save_user(replace(user, notices=user.notices | {notice}))
-        await out.send(Reply(text, markdown=False))
+        await out.send(Reply(text, markdown=False, private=True))
 
     async def _explain(
         self, exc: UserFacingError, user_id: int, out: ChatOutput, t: Translator
@@ -192,7 +192,8 @@ class Assistant:
             )
             await out.send(Reply(error_text(exc, t, ref), markdown=False))
             return
-        await out.send(Reply(error_text(exc, t), markdown=False))
+        personal = isinstance(exc, QuotaExceeded | RateLimited | StillWorking)
+        await out.send(Reply(error_text(exc, t), markdown=False, private=personal))
 
     async def _unexpected(
         self, exc: Exception, chat_id: int, user_id: int, out: ChatOutput, t: Translator

@@ -178,7 +178,8 @@ class Conversation:
         try:
             bill = await self._guard.charge(caller.user, "voice")
         except QuotaExceeded:
-            await caller.out.send(Reply(caller.t("quota.voice_used_up"), markdown=False))
+            notice = Reply(caller.t("quota.voice_used_up"), markdown=False, private=True)
+            await caller.out.send(notice)
             return
         spoken = await self._voice.speak(
             answer, voice=caller.effective.voice, out=caller.out, t=caller.t

@@ -284,6 +284,9 @@ class Reply:
     text: str
     markdown: bool = True
     buttons: tuple[tuple[Button, ...], ...] = ()
+    # For the one person concerned only (a refusal, a quota notice): in a group it is shown to
+    # them alone where the platform can (Telegram's ephemeral messages), else as a reply.
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True)

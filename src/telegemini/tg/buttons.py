@@ -51,6 +51,7 @@ def button_handler(assistant: Assistant, rich: RichMessages | None = None) -> Pr
             thread_id=incoming.thread_id,
             callback_query_id=incoming.callback_id,
             rich=rich,
+            user_id=incoming.user.id,
         )
         try:
             await assistant.handle_callback(incoming, out)

@@ -20,6 +20,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import (
     BufferedInputFile,
+    EphemeralMessageParameters,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
@@ -103,9 +104,11 @@ class TelegramChatOutput:
         callback_query_id: str | None = None,
         early: EarlyTyping | None = None,
         rich: RichMessages | None = None,
+        user_id: int | None = None,
     ) -> None:
         self._bot = bot
         self._rich = rich
+        self._user_id = user_id  # who wrote or pressed: the receiver of private notices
         self._early = early
         self._shown: Shown | None = None
         self._chat = chat
@@ -197,6 +200,8 @@ class TelegramChatOutput:
     @reachable
     async def send(self, reply: Reply) -> None:
         await self._early_settled()
+        if reply.private and await self._send_privately(reply):
+            return
         keyboard = _keyboard(reply)
         markdown = reply.text
         quote = True
@@ -211,6 +216,30 @@ class TelegramChatOutput:
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             await self._send_chunk(chunk, keyboard if last else None, quote=quote and index == 0)
+
+    async def _send_privately(self, reply: Reply) -> bool:
+        """A notice for one person in a group, shown to them alone (an ephemeral message,
+        Bot API 10.2). False where Telegram will not (the bot is no admin there and the notice
+        answers no button press, or the server predates them): then it goes out as a reply."""
+        if self._chat.is_private or self._user_id is None:
+            return False
+        chunk = (render_markdown(reply.text) if reply.markdown else render_plain(reply.text))[0]
+        try:
+            message = await self._bot.send_message(
+                chat_id=self._chat.id,
+                text=chunk.text,
+                entities=_entities(chunk.entities),
+                message_thread_id=self._thread_id,
+                reply_markup=_keyboard(reply),
+                ephemeral_message_parameters=EphemeralMessageParameters(
+                    receiver_user_id=self._user_id, callback_query_id=self._callback_query_id
+                ),
+            )
+        except TelegramBadRequest as exc:
+            log.debug("private notice refused in chat %s (%s)", self._chat.id, exc.message)
+            return False
+        self.sent_message_ids.append(message.message_id)
+        return True
 
     async def _send_rich(self, markdown: str, keyboard: InlineKeyboardMarkup | None) -> list[str]:
         """Send as rich messages; what could not be sent that way (every piece after a refusal)

@@ -80,6 +80,7 @@ class Addressed(BaseMiddleware):
             draft_id=incoming.message_id,
             early=self._early,
             rich=self._rich,
+            user_id=incoming.user.id,
         )
         return await handler(event, data)
 
