@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
-    TelegramEntityTooLarge,
-    TelegramForbiddenError,
-    TelegramNetworkError,
     TelegramNotFound,
 )
 from aiogram.types import (
@@ -28,11 +24,10 @@ from aiogram.types import (
     MessageEntity,
     ReplyParameters,
 )
-from aiohttp import ClientConnectorError
 
 from telegemini.core.models import Activity, Button, ChatRef, OutgoingPhoto, Reply, VoiceNote
-from telegemini.errors import ChatUnreachable, DeliveryUncertain
 from telegemini.tg.callbacks import pack
+from telegemini.tg.delivery import reachable
 from telegemini.tg.feedback import EarlyTyping, Shown, finish_within
 from telegemini.tg.formatting import Chunk, Entity, render_markdown, render_plain
 from telegemini.tg.rich import RichMessages, rich_chunks
@@ -43,33 +38,6 @@ log = logging.getLogger(__name__)
 ACTION_REFRESH = 4.0
 # How long a reply waits for a chat action already on its way; a slower one is left to finish.
 ACTION_GRACE = 1.0
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def reachable(
-    method: Callable[P, Coroutine[Any, Any, R]],
-) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Telegram's 403 (blocked by the user, removed from the group) becomes ``ChatUnreachable``,
-    the core treats it as the normal event it is; a send whose answer was lost (the pacing
-    middleware does not repeat those) becomes ``DeliveryUncertain``: no apology follows a
-    message that may have arrived."""
-
-    @functools.wraps(method)
-    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await method(*args, **kwargs)
-        except TelegramForbiddenError as exc:
-            raise ChatUnreachable(exc.message) from exc
-        except TelegramNetworkError as exc:
-            never_sent = isinstance(exc.__cause__, ClientConnectorError)
-            if never_sent or isinstance(exc, TelegramEntityTooLarge):
-                raise
-            raise DeliveryUncertain(exc.message) from exc
-
-    return call
 
 
 def _is_entity_error(error: TelegramBadRequest) -> bool:
