@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from telegemini.core.models import ChatKey
 from telegemini.sandbox.fake_gemini import ScriptedReply
 
 TABLE_AND_FORMULA = (
@@ -81,3 +82,32 @@ async def test_the_stop_button_under_a_rich_draft_stops_the_answer(start_bot, ri
     [message] = await rich.wait_for_bot_messages(alice.id, 1, timeout=3)
     assert message["_rich_text"].rstrip().endswith("(stopped)")
     assert len(message["_rich_text"]) < 4000
+
+
+async def test_thinking_when_asked_for_shows_collapsed_and_is_never_kept_or_spoken(
+    start_bot, rich, gemini, alice
+):
+    bot = await start_bot("polling", voice_enabled=True)
+    rich.send_text(alice, "/settings")
+    [screen] = await rich.wait_for_bot_messages(alice.id, 1)
+    rich.press_button(alice, screen, "set:th:on")
+    await rich.wait_for_calls("answerCallbackQuery")
+    gemini.chunk_delay = 0.3  # time for drafts
+    rich.send_text(alice, "why is the sky blue?")
+    await rich.wait_until(
+        lambda: rich.calls_of("sendVoice"),
+        timeout=10,
+        what="the voice reply",
+    )
+    [answer] = rich.calls_of("sendRichMessage")
+    markdown = answer.params["rich_message"]["markdown"]
+    assert markdown.startswith("<details><summary>Thinking</summary>")
+    assert "The user asks: why is the sky blue?" in markdown
+    assert "You said: why is the sky blue?" in markdown
+    drafts = [c.params["rich_message"]["markdown"] for c in rich.calls_of("sendRichMessageDraft")]
+    assert any(d.startswith("<tg-thinking>") for d in drafts)
+    [chat_request, tts_request] = gemini.interaction_requests()[-2:]
+    assert chat_request["generation_config"]["thinking_summaries"] == "auto"
+    assert "The user asks" not in str(tts_request["input"])  # never spoken
+    conversation = await bot.store.load_conversation(ChatKey(alice.id))
+    assert "The user asks" not in conversation.transcript[-1].text  # never stored

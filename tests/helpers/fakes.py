@@ -88,6 +88,7 @@ class FakeChatOutput:
     draft_id: int | None = 1
     sent: list[Reply] = field(default_factory=list)
     drafts: list[str] = field(default_factory=list)
+    thinking_drafts: list[str] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
     active: list[Activity] = field(default_factory=list)
 
@@ -100,8 +101,9 @@ class FakeChatOutput:
         finally:
             self.active.remove(kind)
 
-    async def draft(self, text: str) -> None:
+    async def draft(self, text: str, *, thinking: str = "") -> None:
         self.drafts.append(text)
+        self.thinking_drafts.append(thinking)
 
     voices: list[VoiceNote] = field(default_factory=list)
     edits: list[tuple[int, Reply]] = field(default_factory=list)

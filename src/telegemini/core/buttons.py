@@ -19,6 +19,7 @@ class Setting(StrEnum):
     UI = "ui"
     EXPRESSIVE = "ex"
     SEARCH = "ws"
+    THINKING = "th"
 
 
 MENU = "menu"  # the value that opens a setting's screen instead of choosing

@@ -24,6 +24,7 @@ from telegemini.core.models import (
     Started,
     TextDelta,
     TextPart,
+    Thinking,
     ToolCall,
     ToolResult,
     ToolSpec,
@@ -123,11 +124,14 @@ class ChatService:
         tools: Toolbox | None = None,
         search: SearchLabels | None = None,
         stopped_note: str = "(stopped)",
+        thinking_label: str | None = None,
     ) -> str:
         """Send ``parts`` to the model in ``key``'s conversation and deliver the reply.
 
         A stop (the Stop button, /stop) ends the model's stream at once: what was written so far
         is sent with ``stopped_note``, remembered, and "" is returned (nothing to speak).
+        With a ``thinking_label`` the model's thought summaries are asked for and shown above the
+        answer under it (never stored, never spoken).
 
         Returns the reply as the model wrote it (audio tags included, for speech).
         ``transcript_text`` is what the local transcript records for the user's turn (the text
@@ -141,21 +145,28 @@ class ChatService:
             tools=tools.specs if tools is not None else [],
             search=search is not None,
             budget=self._budget(),
+            thinking=thinking_label is not None,
         )
+        thoughts: list[str] = []
         searching = search.searching if search is not None else None
         user_text = transcript_text if transcript_text is not None else _text_of(parts)
         with self._watch_stop(key, out) as stop:
             try:
                 async with out.activity(Activity.TYPING):
                     try:
-                        completed, calls = await self._run_grounded(request, out, searching, stop)
+                        completed, calls = await self._run_grounded(
+                            request, out, searching, stop, thoughts
+                        )
                     except ConversationExpired:
                         # The model forgot the chain (expired, or another API key): start a new
                         # one seeded with our own transcript. The user notices nothing.
                         request.previous_id = None
                         history = (await self._store.load_conversation(key)).transcript
                         request.history = list(history)
-                        completed, calls = await self._run_grounded(request, out, searching, stop)
+                        thoughts.clear()
+                        completed, calls = await self._run_grounded(
+                            request, out, searching, stop, thoughts
+                        )
             except AnswerStopped as stopped:
                 await self._stopped(key, stopped, out, user_text, stopped_note)
                 return ""
@@ -202,7 +213,8 @@ class ChatService:
         # Memory records an answer only once the user could see it: an answer Telegram refused
         # is not part of the conversation (the next turn chains on the one before it).
         try:
-            await out.send(Reply(shown))
+            thinking = "".join(thoughts).strip()
+            await out.send(Reply(shown, thinking=thinking, thinking_label=thinking_label or ""))
         except DeliveryUncertain:
             await remember()  # it may well have arrived
             raise
@@ -257,10 +269,11 @@ class ChatService:
         out: ChatOutput,
         searching: str | None,
         stop: asyncio.Event | None = None,
+        thoughts: list[str] | None = None,
     ) -> tuple[ChatCompleted, list[ToolCall]]:
         """A search that fails must not cost the user the answer: ask again without it."""
         try:
-            return await self._run(request, out, searching, stop)
+            return await self._run(request, out, searching, stop, thoughts)
         except UpstreamError as exc:
             spent = request.budget is not None and (
                 request.budget.attempts <= 0 or request.budget.left() <= 0
@@ -273,7 +286,9 @@ class ChatService:
                 raise
             log.warning("answer with search failed (%s); answering without it", exc)
             request.search = False
-            return await self._run(request, out, None, stop)
+            if thoughts is not None:
+                thoughts.clear()
+            return await self._run(request, out, None, stop, thoughts)
 
     async def one_shot(self, parts: list[Part], out: ChatOutput, *, instruction: str) -> str:
         """A request outside any conversation (transcription, translation): nothing is read
@@ -294,8 +309,10 @@ class ChatService:
         out: ChatOutput,
         searching: str | None = None,
         stop: asyncio.Event | None = None,
+        thoughts: list[str] | None = None,
     ) -> tuple[ChatCompleted, list[ToolCall]]:
         streaming = self._config.stream and out.can_stream
+        thoughts = thoughts if thoughts is not None else []
         throttle = DraftThrottle(self._config.draft_interval, self._config.first_draft_after)
         pieces: list[str] = []
         calls: list[ToolCall] = []
@@ -306,7 +323,17 @@ class ChatService:
                 if isinstance(event, TextDelta):
                     pieces.append(event.text)
                     if streaming and throttle.due():
-                        await out.draft(draft_text(strip_audio_tags("".join(pieces))))
+                        await out.draft(
+                            draft_text(strip_audio_tags("".join(pieces))),
+                            thinking=draft_text("".join(thoughts)),
+                        )
+                elif isinstance(event, Thinking):
+                    thoughts.append(event.text)
+                    if streaming and throttle.due():
+                        await out.draft(
+                            draft_text(strip_audio_tags("".join(pieces))),
+                            thinking=draft_text("".join(thoughts)),
+                        )
                 elif isinstance(event, ToolCall):
                     calls.append(event)
                 elif isinstance(event, Started):

@@ -172,6 +172,7 @@ class Conversation:
                 else None
             ),
             stopped_note=caller.t("answer.stopped"),
+            thinking_label=caller.t("answer.thinking") if caller.prefs.show_thinking else None,
         )
 
     async def _speak(self, answer: str, caller: Caller) -> None:

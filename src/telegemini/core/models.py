@@ -232,6 +232,7 @@ class Preferences:
     ui_language: str | None = None
     expressive: bool = False
     search: bool | None = None  # None: the operator's GOOGLE_SEARCH_ENABLED
+    show_thinking: bool = False  # the model's thought summaries above its answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +288,10 @@ class Reply:
     # For the one person concerned only (a refusal, a quota notice): in a group it is shown to
     # them alone where the platform can (Telegram's ephemeral messages), else as a reply.
     private: bool = False
+    # The model's thought summaries, shown collapsed above the answer where the platform can
+    # (never spoken, never stored), under the heading ``thinking_label``.
+    thinking: str = ""
+    thinking_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +331,7 @@ class ChatRequest:
     search: bool = False  # let the model search the web (Google Search grounding)
     tool_results: list[ToolResult] = field(default_factory=list)  # answers to the last calls
     budget: Budget | None = None  # None: the model's own attempts and timeout
+    thinking: bool = False  # ask for the model's thought summaries
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +378,13 @@ class Searching:
 
 
 @dataclass(frozen=True, slots=True)
+class Thinking:
+    """A piece of the model's thought summary (asked for with ``ChatRequest.thinking``)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Started:
     """The model opened the interaction the answer is written in (an answer stopped half-way
     is remembered under it)."""
@@ -389,7 +402,7 @@ class ChatCompleted:
     sources: tuple[Source, ...] = ()
 
 
-ChatEvent = TextDelta | ToolCall | Searching | Started | ChatCompleted
+ChatEvent = TextDelta | ToolCall | Searching | Started | Thinking | ChatCompleted
 
 
 @dataclass(frozen=True, slots=True)

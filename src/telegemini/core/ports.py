@@ -292,8 +292,9 @@ class ChatOutput(Protocol):
         """The id the drafts of this answer carry (a Stop names it); None without drafts."""
         ...
 
-    async def draft(self, text: str) -> None:
-        """Show a partial answer (plain text) while it is generated."""
+    async def draft(self, text: str, *, thinking: str = "") -> None:
+        """Show a partial answer (Markdown) while it is generated, with the model's thinking so
+        far above it when there is some."""
         ...
 
     async def send(self, reply: Reply) -> None: ...

@@ -74,6 +74,7 @@ class PreferenceScreens:
         )
         if effective.search_available:
             text += "\n" + t("settings.search", state=on_off[effective.search])
+        text += "\n" + t("settings.thinking", state=on_off[prefs.show_thinking])
         flip = "off" if effective.voice_replies else "on"
         buttons: tuple[tuple[Button, ...], ...] = (
             (Button(t("button.mode", mode=self.mode_name(prefs.mode, t)), _press(Setting.MODE)),),
@@ -95,6 +96,11 @@ class PreferenceScreens:
                 ),
             ),
         )
+        thinking = Button(
+            t("button.thinking", state=on_off[prefs.show_thinking]),
+            _press(Setting.THINKING, "off" if prefs.show_thinking else "on"),
+        )
+        buttons = (*buttons, (thinking,))
         if effective.search_available:
             search = Button(
                 t("button.search", state=on_off[effective.search]),
@@ -174,6 +180,8 @@ class PreferenceScreens:
             return replace(prefs, expressive=value == "on"), Setting.SETTINGS
         if setting is Setting.SEARCH and on_off:
             return replace(prefs, search=value == "on"), Setting.SETTINGS
+        if setting is Setting.THINKING and on_off:
+            return replace(prefs, show_thinking=value == "on"), Setting.SETTINGS
         if setting is Setting.TARGET and value in TARGET_CHOICES:
             return replace(prefs, target_language=LANGUAGE_NAMES[value]), Setting.TARGET
         if setting is Setting.UI and (value == "auto" or value in LANGUAGES):

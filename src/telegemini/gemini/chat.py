@@ -24,6 +24,7 @@ from telegemini.core.models import (
     Started,
     TextDelta,
     TextPart,
+    Thinking,
     ToolCall,
     Turn,
 )
@@ -100,8 +101,11 @@ class GeminiChatModel:
         }
         if request.previous_id:
             body["previous_interaction_id"] = request.previous_id
-        if self._generation_config:
-            body["generation_config"] = self._generation_config
+        generation_config = dict(self._generation_config or {})
+        if request.thinking:  # thought summaries, streamed as thought_summary deltas
+            generation_config["thinking_summaries"] = "auto"
+        if generation_config:
+            body["generation_config"] = generation_config
         tools: list[dict[str, Any]] = [
             {
                 "type": "function",
@@ -187,6 +191,10 @@ class GeminiChatModel:
                     if delta_type == "text" and delta.text:
                         pieces.append(delta.text)
                         yield TextDelta(delta.text)
+                    elif delta_type == "thought_summary":
+                        summary = getattr(getattr(delta, "content", None), "text", None)
+                        if summary:
+                            yield Thinking(summary)
                     elif delta_type == "arguments_delta" and event.index in calls:
                         calls[event.index]["streamed"] += delta.arguments or ""
                     elif delta_type == "text_annotation_delta":

@@ -496,6 +496,7 @@ class SqlStore:
             ui_language=row.ui_language,
             expressive=bool(row.expressive),
             search=row.search,
+            show_thinking=bool(row.show_thinking),
         )
 
     async def save_preferences(self, chat_id: int, user_id: int, prefs: Preferences) -> None:
@@ -507,6 +508,7 @@ class SqlStore:
             "ui_language": prefs.ui_language,
             "expressive": prefs.expressive,
             "search": prefs.search,
+            "show_thinking": prefs.show_thinking,
             "updated_at": _now(),
         }
         statement = (

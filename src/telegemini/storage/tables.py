@@ -107,6 +107,7 @@ preferences = Table(
     Column("ui_language", String(16), nullable=True),
     Column("expressive", Boolean, nullable=False, default=False),
     Column("search", Boolean, nullable=True),
+    Column("show_thinking", Boolean, nullable=False, server_default=false()),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from html import escape
 from typing import Any
 
 from aiogram import Bot
@@ -137,16 +138,20 @@ class TelegramChatOutput:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), ACTION_REFRESH)
 
-    async def draft(self, text: str) -> None:
+    async def draft(self, text: str, *, thinking: str = "") -> None:
         if not self.can_stream:
             return
         try:
             if self._rich is not None and self._rich.available:
+                # A thinking block, allowed in drafts only, shows what the model is thinking.
+                shown = (
+                    f"<tg-thinking>{escape(thinking)}</tg-thinking>\n\n{text}" if thinking else text
+                )
                 try:
                     await self._bot.send_rich_message_draft(
                         chat_id=self._chat.id,
                         draft_id=self._draft_id,
-                        rich_message=InputRichMessage(markdown=text),
+                        rich_message=InputRichMessage(markdown=shown),
                         message_thread_id=self._thread_id,
                         can_stop=True,  # the Stop button: stopped_message_generation
                     )
@@ -156,7 +161,7 @@ class TelegramChatOutput:
             await self._bot.send_message_draft(
                 chat_id=self._chat.id,
                 draft_id=self._draft_id,
-                text=text,
+                text=text or "💭",
                 message_thread_id=self._thread_id,
                 can_stop=True,
             )
@@ -175,11 +180,16 @@ class TelegramChatOutput:
         quote = True
         if reply.markdown and self._rich is not None and self._rich.available:
             before = len(self.sent_message_ids)
+            if reply.thinking:  # collapsed above the answer (thinking blocks are drafts' only)
+                label = escape(reply.thinking_label or "💭")
+                thinking = f"<details><summary>{label}</summary>\n\n{reply.thinking}\n\n</details>"
+                markdown = f"{thinking}\n\n{markdown}"
             unsent = await self._send_rich(markdown, keyboard)
             if not unsent:
                 return
-            markdown = "\n\n".join(unsent)  # the rest, as formatted text
             quote = len(self.sent_message_ids) == before  # the answer's start quotes, once
+            # The rest as formatted text (all of it, without the thinking, if nothing went out).
+            markdown = reply.text if quote else "\n\n".join(unsent)
         chunks = render_markdown(markdown) if reply.markdown else render_plain(markdown)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1

@@ -69,14 +69,20 @@ class StoredInteraction:
         return [*self.input_turns, *self.output_turns]
 
 
-def output_steps(answer: Answer, interaction_id: str, *, wav: bool) -> list[Json]:
-    """The model steps of an answer; speech is WAV when `wav`, else PCM s16le."""
+def output_steps(
+    answer: Answer, interaction_id: str, *, wav: bool, summary: str | None = None
+) -> list[Json]:
+    """The model steps of an answer; speech is WAV when `wav`, else PCM s16le. `summary` is the
+    thought summary (asked for with `generation_config.thinking_summaries: "auto"`)."""
     if answer.blocked:
         return []
     steps: list[Json] = []
     if answer.kind != "audio":
         signature = encode_b64(f"fake-thought:{interaction_id}".encode())
-        steps.append({"type": "thought", "signature": signature})
+        thought: Json = {"type": "thought", "signature": signature}
+        if summary:
+            thought["summary"] = [{"type": "text", "text": summary}]
+        steps.append(thought)
     if answer.grounding is not None:
         call_id = f"gs_{interaction_id[-8:]}"
         steps.append(
@@ -269,8 +275,13 @@ def _step_events(index: int, step: Json, answer: Answer, *, cut: bool) -> list[E
     kind = step["type"]
     if kind == "thought":
         delta = {"type": "thought_signature", "signature": step.get("signature", "")}
+        summaries = [
+            _delta(index, {"type": "thought_summary", "content": block})
+            for block in step.get("summary", [])
+        ]
         return [
             ({"event_type": "step.start", "index": index, "step": {"type": "thought"}}, False),
+            *summaries,
             ({"event_type": "step.delta", "index": index, "delta": delta}, False),
             ({"event_type": "step.stop", "index": index}, False),
         ]

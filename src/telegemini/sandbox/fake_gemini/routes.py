@@ -189,7 +189,11 @@ class ModelRoutes:
             answer=answer,
         )
         wav = self.state.tts_format == "wav" and not stream
-        stored.output_steps = output_steps(answer, stored.id, wav=wav)
+        config = body.get("generation_config")
+        summaries = isinstance(config, dict) and config.get("thinking_summaries") == "auto"
+        latest = next((t.texts[-1] for t in reversed(new_turns) if t.texts), "")
+        summary = f"The user asks: {latest[:80]}. Answer briefly." if summaries else None
+        stored.output_steps = output_steps(answer, stored.id, wav=wav, summary=summary)
         stored.output_turns = [Turn(role="model", texts=[answer.text])] if answer.text else []
         stored.status, stored.errors = status_of(answer)
         if stream and not answer.blocked and (fault is not None or answer.stream_error):
