@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         description="Seconds an instance holds an update without renewing; after that a crashed "
         "instance's updates are taken by another.",
     )
+    inbox_capacity: int = Field(
+        default=256,
+        ge=1,
+        le=10000,
+        description="Updates (of different chats) an instance works on at once.",
+    )
     k_service: str | None = Field(
         default=None, description="Set by Cloud Run; selects webhook mode."
     )

@@ -304,7 +304,12 @@ def build(
     dispatcher = build_dispatcher(assistant, early, rich, stops)
     inbox = SqlInbox(store.engine)
     pump = InboxPump(
-        inbox, feeder(dispatcher, bot), lease=settings.inbox_lease, metrics=metrics, early=early
+        inbox,
+        feeder(dispatcher, bot),
+        capacity=settings.inbox_capacity,
+        lease=settings.inbox_lease,
+        metrics=metrics,
+        early=early,
     )
     dependencies = Dependencies(inbox, limiter, metrics, assistant.alerter)
     poller = webhook = secret = None
