@@ -1,9 +1,13 @@
 """Live updates for the chat page: the fake Bot API's events as JSON over Server-Sent Events.
 
 ``EventHub.publish`` is subscribed to ``FakeTelegramServer`` and fans every event the page cares
-about (messages, edits, deletions, chat actions, drafts, reactions, callback answers, a new
-command menu) out to each connected page. A page that falls too far behind is dropped; its
-``EventSource`` reconnects and reloads the state.
+about (messages, edits, deletions, chat actions, drafts and their Stop button, ephemeral
+messages, reactions, callback answers, a new command menu) out to each connected page. A page
+that falls too far behind is dropped; its ``EventSource`` reconnects and reloads the state.
+
+A rich draft (``sendRichMessageDraft``) is recorded with the ``InputRichMessage`` as the bot
+sent it; the page gets its blocks, converted as the fake converts a sent rich message, so it
+draws drafts and messages with one renderer.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 from aiohttp import web
 
 from telegemini.sandbox.fake_telegram import ChatAction, Draft, FakeEvent, RecordedCall
+from telegemini.sandbox.fake_telegram.rich_html import html_blocks
+from telegemini.sandbox.fake_telegram.rich_markdown import Block, markdown_blocks
 
 log = logging.getLogger(__name__)
 
@@ -23,22 +29,58 @@ HEARTBEAT = 15.0  # seconds between keep-alive comments, so a dead connection is
 _BACKLOG = 2000  # events a slow page may have pending before it is dropped
 
 
+def _no_media(url: str, alt: str, caption: str | None) -> Block | None:
+    return None  # a draft's media line stays a link: the page has no file for it yet
+
+
+def draft_blocks(rich: dict[str, Any] | None) -> list[Block] | None:
+    """The blocks of a rich draft's ``InputRichMessage`` (None for a text draft)."""
+    if not rich:
+        return None
+    try:
+        if isinstance(rich.get("blocks"), list):
+            return [block for block in rich["blocks"] if isinstance(block, dict)]
+        if isinstance(rich.get("markdown"), str):
+            return markdown_blocks(rich["markdown"], _no_media)[0]
+        if isinstance(rich.get("html"), str):
+            return html_blocks(rich["html"], _no_media)[0]
+    except Exception:  # the fake accepted it: a conversion fault must not end the stream
+        log.exception("could not convert a rich draft for the page")
+    return None
+
+
+def draft_json(draft: Draft) -> dict[str, Any]:
+    """A draft as the page draws it: text (a plain flattening for rich ones), blocks, Stop."""
+    return {
+        "type": "draft",
+        "chat_id": draft.chat_id,
+        "draft_id": draft.draft_id,
+        "text": draft.text,
+        "entities": draft.entities,
+        "blocks": draft_blocks(draft.rich),
+        "can_stop": draft.can_stop,
+    }
+
+
 def event_json(event: FakeEvent) -> dict[str, Any] | None:
     """What the page needs to know about one event, or None when it does not care."""
     kind, chat_id, payload = event.kind, event.chat_id, event.payload
-    if kind in ("message", "edit"):
+    if kind in ("message", "edit", "ephemeral", "ephemeral_edit"):
         return {"type": kind, "chat_id": chat_id, "message": payload}
     if kind == "delete":
         return {"type": "delete", "chat_id": chat_id, "message_id": payload["message_id"]}
+    if kind == "ephemeral_delete":
+        return {"type": "ephemeral_delete", "chat_id": chat_id, **payload}
     if kind == "chat_action" and isinstance(payload, ChatAction):
         return {"type": "chat_action", "chat_id": payload.chat_id, "action": payload.action}
     if kind == "draft" and isinstance(payload, Draft):
+        return draft_json(payload)
+    if kind == "stop" and isinstance(payload, Draft):
         return {
-            "type": "draft",
+            "type": "draft_stop",
             "chat_id": payload.chat_id,
             "draft_id": payload.draft_id,
-            "text": payload.text,
-            "entities": payload.entities,
+            "keep_on_stop": payload.keep_on_stop,
         }
     if kind == "reaction":
         return {"type": "reaction", "chat_id": chat_id, **payload}

@@ -128,6 +128,7 @@ class Sandbox:
             bot_username="telegemini_sandbox_bot",
             bot_first_name="Telegemini",
             privacy_mode=True,  # Telegram's default for bots: in groups, only what is for them
+            rich_messages=True,  # Bot API 10.1+: answers are rich messages, drafts have Stop
         )
         self.gemini: FakeGeminiServer | None = (
             demo_server(chunk_delay=chunk_delay) if self.demo else None

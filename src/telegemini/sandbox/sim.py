@@ -4,9 +4,11 @@ Routes (JSON unless said otherwise; errors are ``400 {"error": "..."}``):
 
 - ``GET /`` the page; ``GET /static/...`` its scripts and styles.
 - ``GET /sim/state`` the bot, the model in use, the simulated users, the group, every chat's
-  messages and each user's command menu.
-- ``GET /sim/events`` Server-Sent Events: messages, edits, deletions, chat actions, drafts,
-  reactions, callback answers, command menu changes (see ``events.py``).
+  messages, the group's ephemeral messages (each page shows a user only theirs) and each user's
+  command menu.
+- ``GET /sim/events`` Server-Sent Events: messages, edits, deletions, ephemeral messages, chat
+  actions, drafts and their Stop button, reactions, callback answers, command menu changes
+  (see ``events.py``).
 - ``GET /sim/commands?user_id=N`` the command menu the user sees (``setMyCommands``).
 - ``POST /sim/send`` ``{user_id, chat_id, text, reply_to?}`` a text message.
 - ``POST /sim/voice?user_id=&chat_id=&reply_to=`` the body is a browser recording (WebM/Opus,
@@ -14,8 +16,10 @@ Routes (JSON unless said otherwise; errors are ``400 {"error": "..."}``):
 - ``POST /sim/photos`` multipart ``user_id, chat_id, caption?, reply_to?, file...``: one image
   is a photo, several are an album (one ``media_group_id``, the caption on the first); other
   files are sent as documents.
-- ``POST /sim/press`` ``{user_id, chat_id, message_id, data}`` presses an inline button: a real
-  callback query.
+- ``POST /sim/press`` ``{user_id, chat_id, message_id, data, ephemeral_message_id?}`` presses an
+  inline button: a real callback query (on an ephemeral message: its receiver only).
+- ``POST /sim/stop`` ``{user_id, draft_id}`` presses the Stop button under the user's streamed
+  draft: a ``stopped_message_generation`` update.
 - ``GET /sim/file/{file_id}[?download=1]`` a file from the fake's store (voice, photo, document).
 """
 
@@ -149,6 +153,7 @@ class SimApi:
         app.router.add_post("/sim/voice", self.voice)
         app.router.add_post("/sim/photos", self.photos)
         app.router.add_post("/sim/press", self.press)
+        app.router.add_post("/sim/stop", self.press_stop)
         app.router.add_get("/sim/file/{file_id}", self.file)
         return app
 
@@ -165,6 +170,7 @@ class SimApi:
     async def state(self, request: web.Request) -> web.Response:
         chats = {str(user.id): self.fake.chat_log(user.id) for user in people.USERS}
         chats[str(people.GROUP.id)] = self.fake.chat_log(people.GROUP.id)
+        ephemeral = self.fake.ephemeral_messages(people.GROUP.id, bot_only=False)
         return web.json_response(
             {
                 "bot": {
@@ -176,6 +182,7 @@ class SimApi:
                 "users": people.describe_users(),
                 "group": people.describe_group(),
                 "chats": chats,
+                "ephemeral": {str(people.GROUP.id): ephemeral},
                 "commands": {str(user.id): self.menu(user) for user in people.USERS},
             }
         )
@@ -266,7 +273,18 @@ class SimApi:
         body = await _json_body(request)
         user = _user(body.get("user_id"))
         chat_id, _chat = _where(user, body.get("chat_id"))
-        message = self.fake.message(chat_id, _integer(body.get("message_id"), "message_id"))
+        ephemeral_id = _optional_integer(body.get("ephemeral_message_id"), "ephemeral_message_id")
+        if ephemeral_id is not None:
+            message = next(
+                (
+                    item
+                    for item in self.fake.ephemeral_messages(chat_id, user.id)
+                    if item.get("ephemeral_message_id") == ephemeral_id
+                ),
+                None,
+            )
+        else:
+            message = self.fake.message(chat_id, _integer(body.get("message_id"), "message_id"))
         if message is None:
             raise SimError("that message is gone")
         try:
@@ -274,6 +292,16 @@ class SimApi:
         except ValueError as exc:
             raise SimError(str(exc)) from None
         return web.json_response({"callback_query_id": update["callback_query"]["id"]})
+
+    async def press_stop(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        user = _user(body.get("user_id"))
+        draft_id = _integer(body.get("draft_id"), "draft_id")
+        try:
+            update = self.fake.press_stop(user, draft_id)
+        except ValueError as exc:
+            raise SimError(str(exc)) from None
+        return web.json_response({"update_id": update["update_id"]})
 
     def _check_reply(self, chat_id: int, reply_to: int | None) -> None:
         if reply_to is not None and self.fake.message(chat_id, reply_to) is None:

@@ -4,9 +4,13 @@ messages and updates; what the bot does comes back as Server-Sent Events."""
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import io
 import json
+import re
+import tomllib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -136,9 +140,42 @@ async def test_the_page_and_its_scripts_are_served(sim, http):
     async with http.get(f"{url}/") as page:
         assert page.status == 200
         assert '<script type="module" src="/static/app.js">' in await page.text()
-    for name in ("app.js", "composer.js", "format.js", "i18n.js", "messages.js", "style.css"):
+    names = ["app.js", "composer.js", "format.js", "i18n.js", "messages.js", "rich.js"]
+    names += ["timeline.js", "style.css", "vendor/katex/katex.min.js", "vendor/katex/katex.min.css"]
+    for name in names:
         async with http.get(f"{url}/static/{name}") as asset:
             assert asset.status == 200, name
+
+
+async def test_katex_and_the_fonts_it_uses_are_served_from_the_package(sim, http):
+    _api, url = sim
+    async with http.get(f"{url}/static/vendor/katex/katex.min.css") as response:
+        css = await response.text()
+    fonts = sorted(set(re.findall(r"url\((fonts/[^)]+\.woff2)\)", css)))
+    assert len(fonts) == 20
+    for font in fonts:  # the first choice of every @font-face: no browser needs the others
+        async with http.get(f"{url}/static/vendor/katex/{font}") as asset:
+            assert asset.status == 200, font
+            assert (await asset.read()).startswith(b"wOF2")
+
+
+def _package_data(relative: str, pattern: str) -> bool:
+    """Whether a setuptools package-data glob takes the file (``*`` stays within one folder)."""
+    parts, globs = relative.split("/"), pattern.split("/")
+    return len(parts) == len(globs) and all(map(fnmatch.fnmatchcase, parts, globs))
+
+
+def test_every_file_of_the_page_is_package_data():
+    """An installed package has the page: pyproject's package-data covers each file of web/."""
+    root = Path(__file__).resolve().parents[3]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["telegemini"]
+    package = root / "src" / "telegemini"
+    files = [path for path in (package / "sandbox" / "web").rglob("*") if path.is_file()]
+    assert any(path.name == "katex.min.js" for path in files)
+    for path in files:
+        relative = path.relative_to(package).as_posix()
+        assert any(_package_data(relative, pattern) for pattern in patterns), relative
 
 
 async def test_command_menus_follow_the_users_language(sim, http, fake):
@@ -420,3 +457,113 @@ async def test_streams_end_when_the_sandbox_stops(sim, http):
             rest = await response.content.read()
     assert rest.strip() == b""  # nothing after the hello: the stream simply ended
     assert api.hub.clients == 0
+
+
+# --- rich messages, the Stop button, ephemeral messages (Bot API 10.1-10.3) -----------------
+
+
+async def test_a_rich_draft_streams_as_blocks_and_its_stop_button_works(
+    sim, http, fake, events, updates
+):
+    _api, url = sim
+    fake.rich_messages = True  # reset() turns it off again for the next test
+    markdown = "<tg-thinking>Hmm</tg-thinking>\n\n| a | b |\n|---|---|\n| 1 | $x^2$ |"
+    await bot_call(
+        http,
+        fake,
+        "sendRichMessageDraft",
+        chat_id=ALICE,
+        draft_id=9,
+        rich_message={"markdown": markdown},
+        can_stop=True,
+    )
+    draft = await events.next()
+    assert (draft["type"], draft["draft_id"], draft["can_stop"]) == ("draft", 9, True)
+    thinking, table = draft["blocks"]
+    assert thinking == {"type": "thinking", "text": "Hmm"}
+    assert table["type"] == "table"
+    formula = {"type": "mathematical_expression", "expression": "x^2"}
+    assert table["cells"][1][1]["text"] == [formula]
+
+    stop = {"user_id": ALICE, "draft_id": 9}
+    status, body = await post(http, f"{url}/sim/stop", json=stop)
+    assert status == 200
+    assert await events.next(skip=("chat_action",)) == {
+        "type": "draft_stop",
+        "chat_id": ALICE,
+        "draft_id": 9,
+        "keep_on_stop": False,
+    }
+    [update] = updates
+    assert update["update_id"] == body["update_id"]
+    assert update["stopped_message_generation"]["draft_id"] == 9
+    again = await post(http, f"{url}/sim/stop", json=stop)
+    assert again == (400, {"error": "draft 9 was already stopped"})
+
+
+async def test_a_text_draft_without_a_stop_button_cannot_be_stopped(sim, http, fake, events):
+    _api, url = sim
+    await bot_call(http, fake, "sendMessageDraft", chat_id=LUCIA, draft_id=3, text="Ho")
+    draft = await events.next()
+    assert (draft["blocks"], draft["can_stop"]) == (None, False)
+    status, body = await post(http, f"{url}/sim/stop", json={"user_id": LUCIA, "draft_id": 3})
+    assert status == 400
+    assert "has no Stop button" in body["error"]
+
+
+async def test_ephemeral_messages_reach_the_page_and_their_buttons_can_be_pressed(
+    sim, http, fake, events, updates
+):
+    _api, url = sim
+    fake.set_bot_admin(GROUP)
+    keyboard = {"inline_keyboard": [[{"text": "OK", "callback_data": "ok"}]]}
+    sent = await bot_call(
+        http,
+        fake,
+        "sendMessage",
+        chat_id=GROUP.id,
+        text="Only for Lucía",
+        reply_markup=keyboard,
+        ephemeral_message_parameters={"receiver_user_id": LUCIA},
+    )
+    shown = await events.next()
+    assert (shown["type"], shown["chat_id"]) == ("ephemeral", GROUP.id)
+    assert shown["message"]["receiver_user"]["id"] == LUCIA
+    async with http.get(f"{url}/sim/state") as response:
+        state = await response.json()
+    [listed] = state["ephemeral"][str(GROUP.id)]
+    assert (listed["text"], listed["ephemeral_message_id"]) == (
+        "Only for Lucía",
+        sent["ephemeral_message_id"],
+    )
+    assert state["chats"][str(GROUP.id)] == []  # not among the group's messages
+
+    press = {
+        "chat_id": GROUP.id,
+        "message_id": 0,
+        "ephemeral_message_id": sent["ephemeral_message_id"],
+        "data": "ok",
+    }
+    assert (await post(http, f"{url}/sim/press", json={**press, "user_id": ALICE}))[0] == 400
+    status, _body = await post(http, f"{url}/sim/press", json={**press, "user_id": LUCIA})
+    assert status == 200
+    [update] = updates
+    assert (
+        update["callback_query"]["message"]["ephemeral_message_id"]
+        == (sent["ephemeral_message_id"])
+    )
+
+    await bot_call(
+        http,
+        fake,
+        "deleteEphemeralMessage",
+        chat_id=GROUP.id,
+        receiver_user_id=LUCIA,
+        ephemeral_message_id=sent["ephemeral_message_id"],
+    )
+    assert await events.next() == {
+        "type": "ephemeral_delete",
+        "chat_id": GROUP.id,
+        "ephemeral_message_id": sent["ephemeral_message_id"],
+        "receiver_user_id": LUCIA,
+    }

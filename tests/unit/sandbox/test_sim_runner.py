@@ -94,7 +94,12 @@ async def test_the_sandbox_answers_restarts_fresh_and_stops_cleanly(tmp_path: Pa
         try:
             assert sandbox.model_label == DEMO_LABEL
             text, voice = await chat(sandbox, f"hello {run}", 2)
-            assert str(text["text"]).startswith(f"You said: hello {run}\n\nI am the demo model")
+            # The sandbox's Telegram has rich messages (Bot API 10.1): the answer is one.
+            assert "text" not in text
+            assert text["rich_message"]["blocks"][0]["type"] == "paragraph"
+            assert str(text["_rich_markdown"]).startswith(
+                f"You said: *hello {run}*\n\nI am the **demo model**"
+            )
             assert "voice" in voice
         finally:
             await sandbox.stop()

@@ -13,9 +13,11 @@ rules, so the fake converts line by line, the way most Markdown reads:
   become ``list`` blocks whose items have a ``label`` (``•``, ``1.`` ...);
 - ``>`` quotes become ``blockquote`` (nested ``>>`` too); ``---``, ``***`` become ``divider``;
 - ``<tg-thinking>...</tg-thinking>`` becomes ``thinking`` (the caller allows it in drafts only);
+- ``<details [open]><summary>S</summary>`` ... ``</details>`` becomes ``details`` (summary ``S``,
+  the Markdown inside converted to its blocks), as the spec parses Markdown inside details;
 - a line holding only ``![alt](url "caption")`` is a media block when the caller's hook makes
   one (a ``tg://photo?id=`` ... link to ``media``), else a paragraph with a link;
-- everything else (HTML such as ``<details>``, footnote definitions, indented code) is a
+- everything else (other HTML, footnote definitions, indented code) is a
   ``paragraph``.
 
 Inline: ``**bold**``/``__bold__``, ``*italic*``/``_italic_``, ``~~strike~~``, ``==marked==``,
@@ -47,6 +49,8 @@ IMAGE_LINE = re.compile(r'^ {0,3}!\[([^\]]*)\]\((\S+?)(?:\s+"([^"]*)")?\)\s*$')
 SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 THINKING_OPEN = re.compile(r"^\s*<tg-thinking>", re.I)
 THINKING_CLOSE = re.compile(r"</tg-thinking>", re.I)
+DETAILS_OPEN = re.compile(r"^\s*<details(\s+open)?\s*>\s*(?:<summary>(.*?)</summary>)?(.*)$", re.I)
+DETAILS_CLOSE = re.compile(r"^\s*</details>\s*$", re.I)
 INLINE = re.compile(
     r"""
     (?P<esc>\\[!-/:-@\[-`{-~])
@@ -178,6 +182,7 @@ class MarkdownConverter:
             self._fence,
             self._math,
             self._thinking,
+            self._details,
             self._heading,
             self._divider,
             self._table,
@@ -204,6 +209,7 @@ class MarkdownConverter:
             FENCE.match(line)
             or line.strip().startswith("$$")
             or THINKING_OPEN.match(line)
+            or DETAILS_OPEN.match(line)
             or HEADING.match(line)
             or HR.match(line)
             or QUOTE.match(line)
@@ -274,6 +280,33 @@ class MarkdownConverter:
         text = THINKING_CLOSE.split(THINKING_OPEN.sub("", text, count=1), maxsplit=1)[0]
         self.units += 1
         return {"type": "thinking", "text": inline(text.strip())}, index
+
+    def _details(self, lines: list[str], index: int) -> tuple[Block, int] | None:
+        found = DETAILS_OPEN.match(lines[index])
+        if found is None:
+            return None
+        body = [found.group(3)] if found.group(3).strip() else []
+        depth = 1
+        index += 1
+        while index < len(lines):
+            line = lines[index]
+            index += 1
+            if DETAILS_OPEN.match(line):
+                depth += 1
+            elif DETAILS_CLOSE.match(line):
+                depth -= 1
+                if depth == 0:
+                    break
+            body.append(line)
+        self.units += 1
+        block: Block = {
+            "type": "details",
+            "summary": inline((found.group(2) or "").strip()),
+            "blocks": self.blocks(body),
+        }
+        if found.group(1):
+            block["is_open"] = True
+        return block, index
 
     def _heading(self, lines: list[str], index: int) -> tuple[Block, int] | None:
         match = HEADING.match(lines[index])

@@ -4,12 +4,8 @@
 
 import { uiLanguage, translator } from "./i18n.js";
 import { setupComposer } from "./composer.js";
-import {
-  addToAlbum,
-  draftElement,
-  messageElement,
-  senderName,
-} from "./messages.js";
+import { senderName } from "./messages.js";
+import { createTimeline } from "./timeline.js";
 
 const $ = (selector) => document.querySelector(selector);
 const ACTION_SHOWN_MS = 5000; // a chat action lasts five seconds or until the next message
@@ -20,6 +16,7 @@ const state = {
   users: [],
   group: null,
   chats: new Map(), // chat id → Map(message id → message)
+  ephemeral: new Map(), // chat id → Map(ephemeral message id → message), for whom it concerns
   commands: {}, // user id → [{command, description}]
   reactions: new Map(), // "chat:message" → reaction list
   drafts: new Map(), // chat id → Map(draft id → draft)
@@ -154,71 +151,11 @@ function context() {
   };
 }
 
-function nearBottom(list) {
-  return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-}
-
-function byId(a, b) {
-  return a.message_id - b.message_id;
-}
-
-function insertInOrder(list, node, messageId, stick) {
-  const later = [...list.querySelectorAll(".msg[data-message-id]")].find(
-    (other) => other !== node && Number(other.dataset.messageId) > messageId,
-  );
-  list.insertBefore(node, later || list.querySelector(".draft"));
-  if (stick) list.scrollTop = list.scrollHeight;
-}
-
-function contextFor(message) {
-  return { ...context(), reactions: state.reactions.get(`${message.chat.id}:${message.message_id}`) };
-}
-
-// An album is one element drawn from every live message of its media group.
-function placeAlbum(list, group, chat, stick) {
-  const existing = list.querySelector(`.msg[data-album="${CSS.escape(group)}"]`);
-  const items = [...messagesOf(chat).values()].filter((m) => m.media_group_id === group).sort(byId);
-  if (!items.length) {
-    existing?.remove();
-    return;
-  }
-  const node = messageElement(items[0], contextFor(items[0]));
-  for (const item of items.slice(1)) addToAlbum(node, item, state.t);
-  if (existing) existing.replaceWith(node);
-  else insertInOrder(list, node, items[0].message_id, stick);
-}
-
-function placeMessage(list, message, stick) {
-  if (message.media_group_id) {
-    placeAlbum(list, message.media_group_id, message.chat.id, stick);
-    return;
-  }
-  const node = messageElement(message, contextFor(message));
-  const existing = list.querySelector(`.msg[data-message-id="${message.message_id}"]`);
-  if (existing) existing.replaceWith(node);
-  else insertInOrder(list, node, message.message_id, stick);
-}
-
-function renderMessages() {
-  const list = $("#messages");
-  list.innerHTML = "";
-  const messages = [...messagesOf(chatId()).values()].sort(byId);
-  if (!messages.length) {
-    const empty = document.createElement("div");
-    empty.className = "empty";
-    empty.textContent = state.t("empty");
-    list.append(empty);
-  }
-  for (const message of messages) placeMessage(list, message, false);
-  for (const draft of (state.drafts.get(chatId()) || new Map()).values()) list.append(draftElement(draft));
-  list.scrollTop = list.scrollHeight;
-}
-
 function renderAll() {
   applyLanguage();
   renderSidebar();
   renderHeader();
-  renderMessages();
+  timeline.render();
   composer.refresh();
 }
 
@@ -257,65 +194,26 @@ async function pressButton(message, button) {
     user_id: state.userId,
     chat_id: message.chat.id,
     message_id: message.message_id,
+    ephemeral_message_id: message.ephemeral_message_id ?? null,
     data: button.callback_data,
   });
 }
 
+async function pressStop(draft) {
+  try {
+    await post("/sim/stop", { user_id: draft.chat_id, draft_id: draft.draft_id });
+  } catch {
+    // Too late (the answer has just landed): the toast said so.
+  }
+}
+
 // --- live updates --------------------------------------------------------------------------
-
-function upsert(id, message) {
-  messagesOf(id).set(message.message_id, message);
-  const fromBot = message.from && message.from.is_bot;
-  if (fromBot) {
-    state.drafts.delete(id); // the answer landed: the draft is gone, as in Telegram
-    state.actions.delete(id);
-  }
-  if (id !== chatId()) return;
-  const list = $("#messages");
-  const stick = nearBottom(list) || !fromBot;
-  list.querySelector(".empty")?.remove();
-  if (fromBot) list.querySelectorAll(".draft").forEach((node) => node.remove());
-  placeMessage(list, message, stick);
-  renderHeader();
-}
-
-function removeMessage(id, messageId) {
-  const gone = messagesOf(id).get(messageId);
-  messagesOf(id).delete(messageId);
-  if (id !== chatId()) return;
-  if (gone && gone.media_group_id) {
-    placeAlbum($("#messages"), gone.media_group_id, id, false);
-    return;
-  }
-  $(`#messages .msg[data-message-id="${messageId}"]`)?.remove();
-}
-
-function showDraft(event) {
-  document.body.dataset.drafts = String(Number(document.body.dataset.drafts || 0) + 1);
-  if (!state.drafts.has(event.chat_id)) state.drafts.set(event.chat_id, new Map());
-  state.drafts.get(event.chat_id).set(event.draft_id, event);
-  if (event.chat_id !== chatId()) return;
-  const list = $("#messages");
-  const stick = nearBottom(list);
-  list.querySelector(".empty")?.remove();
-  const node = draftElement(event);
-  const existing = list.querySelector(`.draft[data-draft-id="${event.draft_id}"]`);
-  if (existing) existing.replaceWith(node);
-  else list.append(node);
-  if (stick) list.scrollTop = list.scrollHeight;
-}
 
 function showAction(event) {
   const until = Date.now() + ACTION_SHOWN_MS;
   state.actions.set(event.chat_id, { action: event.action, until });
   if (event.chat_id === chatId()) renderHeader();
   setTimeout(renderHeader, ACTION_SHOWN_MS + 50);
-}
-
-function showReaction(event) {
-  state.reactions.set(`${event.chat_id}:${event.message_id}`, event.reaction);
-  const message = messagesOf(event.chat_id).get(event.message_id);
-  if (message && event.chat_id === chatId()) placeMessage($("#messages"), message, false);
 }
 
 async function loadCommands() {
@@ -335,6 +233,10 @@ async function loadState() {
     state.chats = new Map();
     for (const [id, messages] of Object.entries(data.chats)) {
       state.chats.set(Number(id), new Map(messages.map((m) => [m.message_id, m])));
+    }
+    state.ephemeral = new Map();
+    for (const [id, messages] of Object.entries(data.ephemeral || {})) {
+      state.ephemeral.set(Number(id), new Map(messages.map((m) => [m.ephemeral_message_id, m])));
     }
     if (!state.users.some((u) => u.id === state.userId)) state.userId = state.users[0].id;
     renderAll();
@@ -358,19 +260,30 @@ function handle(event) {
       break;
     case "message":
     case "edit":
-      upsert(event.chat_id, event.message);
+      timeline.upsert(event.chat_id, event.message);
+      if (event.chat_id === chatId()) renderHeader();
       break;
     case "delete":
-      removeMessage(event.chat_id, event.message_id);
+      timeline.remove(event.chat_id, event.message_id);
+      break;
+    case "ephemeral":
+    case "ephemeral_edit":
+      timeline.upsertEphemeral(event.chat_id, event.message);
+      break;
+    case "ephemeral_delete":
+      timeline.removeEphemeral(event.chat_id, event.ephemeral_message_id);
       break;
     case "draft":
-      showDraft(event);
+      timeline.showDraft(event);
+      break;
+    case "draft_stop":
+      timeline.stopDraft(event);
       break;
     case "chat_action":
       showAction(event);
       break;
     case "reaction":
-      showReaction(event);
+      timeline.showReaction(event);
       break;
     case "callback_answer":
       if (event.text) toast(event.text, event.show_alert);
@@ -390,6 +303,14 @@ function connect() {
     $("#connection").hidden = false;
   };
 }
+
+const timeline = createTimeline({
+  state,
+  chatId,
+  messagesOf,
+  context,
+  onStop: pressStop,
+});
 
 const composer = setupComposer({
   state,

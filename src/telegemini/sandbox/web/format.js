@@ -14,7 +14,7 @@ export function escapeHtml(text) {
     .replace(/"/g, "&quot;");
 }
 
-function safeUrl(url) {
+export function safeUrl(url) {
   const value = String(url || "").trim();
   if (SAFE_SCHEMES.test(value)) return value;
   if (/^[\w.-]+\.[a-z]{2,}(\/|$)/i.test(value)) return `http://${value}`;

@@ -43,6 +43,9 @@ const STRINGS = {
     find_location: "finding a location…",
     is_doing: "{name} is {action}",
     empty: "No messages here yet. Say hello!",
+    stop: "Stop",
+    thinking: "Thinking",
+    only_you: "Only you can see this message",
   },
   "zh-hans": {
     title: "Telegemini 沙盒",
@@ -85,6 +88,9 @@ const STRINGS = {
     find_location: "正在查找位置…",
     is_doing: "{name} {action}",
     empty: "这里还没有消息。打个招呼吧！",
+    stop: "停止",
+    thinking: "思考过程",
+    only_you: "仅你可见此消息",
   },
   "zh-hant": {
     title: "Telegemini 沙盒",
@@ -127,6 +133,9 @@ const STRINGS = {
     find_location: "正在尋找位置…",
     is_doing: "{name} {action}",
     empty: "這裡還沒有訊息。打個招呼吧！",
+    stop: "停止",
+    thinking: "思考過程",
+    only_you: "僅你可見此訊息",
   },
   es: {
     title: "Telegemini sandbox",
@@ -169,6 +178,9 @@ const STRINGS = {
     find_location: "buscando una ubicación…",
     is_doing: "{name} está {action}",
     empty: "Aún no hay mensajes. ¡Saluda!",
+    stop: "Detener",
+    thinking: "Razonamiento",
+    only_you: "Solo tú puedes ver este mensaje",
   },
   ru: {
     title: "Песочница Telegemini",
@@ -211,6 +223,9 @@ const STRINGS = {
     find_location: "ищет место…",
     is_doing: "{name} {action}",
     empty: "Здесь пока нет сообщений. Поздоровайтесь!",
+    stop: "Остановить",
+    thinking: "Рассуждения",
+    only_you: "Это сообщение видите только вы",
   },
 };
 

@@ -1,7 +1,9 @@
-// One message as a Telegram app draws it: sender, quoted reply, media, formatted text, time,
-// inline keyboard and reactions. Pure DOM building; the caller decides where it goes.
+// One message as a Telegram app draws it: sender, quoted reply, media, formatted text or rich
+// blocks, time, inline keyboard and reactions; a streamed draft with its Stop button. Pure DOM
+// building; the caller decides where it goes.
 
 import { escapeHtml, formatText } from "./format.js";
+import { richBlocks, richPlainText } from "./rich.js";
 
 const SENDER_COLOURS = ["#e17076", "#2a9ef1", "#7bc862", "#ee7aae", "#faa774", "#6ec9cb", "#65aadd"];
 
@@ -33,12 +35,16 @@ export function senderName(user) {
 
 /** A one-line summary of a message (for quotes and the reply bar). */
 export function snippet(message, t) {
-  const text = message.text || message.caption;
+  const text = message.text || message.caption || (isRich(message) && richPlainText(message.rich_message.blocks));
   if (text) return text.split("\n")[0];
   if (message.voice) return t("voice_message");
   if (message.photo) return t("photo");
   if (message.document) return message.document.file_name || t("file");
   return "…";
+}
+
+function isRich(message) {
+  return Boolean(message.rich_message && Array.isArray(message.rich_message.blocks));
 }
 
 function el(tag, className, html) {
@@ -119,6 +125,43 @@ export function keyboardElement(message, onPress) {
   return keyboard;
 }
 
+function messageKind(message) {
+  if (message.voice) return "voice";
+  if (message.photo) return "photo";
+  return message.text !== undefined || isRich(message) ? "text" : "file";
+}
+
+/** The body of a text or rich message (or a caption), the time at its end. */
+function textElement(message, context, meta) {
+  const body = el("div", "text");
+  body.dataset.testid = "text";
+  if (isRich(message)) {
+    body.classList.add("rich");
+    if (message.rich_message.is_rtl) body.dir = "rtl";
+    body.append(richBlocks(message.rich_message.blocks, context));
+    // The time ends the last paragraph, as Telegram puts it; after a table or a formula, a
+    // line of its own.
+    const last = body.lastElementChild;
+    (last && last.tagName === "P" ? last : body).append(meta);
+    return body;
+  }
+  const text = message.text ?? message.caption;
+  const entities = message.text !== undefined ? message.entities : message.caption_entities;
+  body.innerHTML = formatText(text || "", entities);
+  body.append(meta);
+  return body;
+}
+
+// A message for one member of a group alone (Bot API 10.2): only its sender and receiver see
+// it, so the page draws it in their view of the group only, with this note.
+function ephemeralNote(t) {
+  const note = el("div", "ephemeral-note");
+  note.dataset.testid = "ephemeral-note";
+  note.innerHTML = `<svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" d="M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z"/><circle cx="12" cy="12" r="3" fill="currentColor"/></svg>`;
+  note.append(t("only_you"));
+  return note;
+}
+
 /**
  * The element of one message. `context`: { t, userId, isGroup, reactions, onPress, onReply,
  * onJump }.
@@ -126,12 +169,20 @@ export function keyboardElement(message, onPress) {
 export function messageElement(message, context) {
   const { t } = context;
   const outgoing = message.from && message.from.id === context.userId;
+  const ephemeral = message.ephemeral_message_id !== undefined;
   const node = el("div", `msg ${outgoing ? "out" : "in"}`);
   node.dataset.testid = "message";
-  node.dataset.messageId = message.message_id;
+  if (ephemeral) {
+    node.classList.add("ephemeral");
+    node.dataset.ephemeralId = message.ephemeral_message_id;
+  } else {
+    node.dataset.messageId = message.message_id;
+  }
   node.dataset.from = message.from && message.from.is_bot ? "bot" : "user";
-  node.dataset.kind = message.voice ? "voice" : message.photo ? "photo" : message.text !== undefined ? "text" : "file";
+  node.dataset.kind = messageKind(message);
+  if (isRich(message)) node.dataset.rich = "1";
   const bubble = el("div", "bubble");
+  if (ephemeral) bubble.append(ephemeralNote(t));
   if (context.isGroup && !outgoing && message.from) {
     const sender = el("div", "sender");
     sender.textContent = senderName(message.from);
@@ -152,16 +203,12 @@ export function messageElement(message, context) {
     }
   }
   const text = message.text ?? message.caption;
-  const entities = message.text !== undefined ? message.entities : message.caption_entities;
   const meta = el("span", "meta");
   meta.textContent = `${message.edit_date ? `${t("edited")} ` : ""}${clock(message.date)}`;
-  if (!text && media && !message.photo) {
+  if (!text && !isRich(message) && media && !message.photo) {
     media.append(meta); // a voice note or a file without caption: the time sits beside it
   } else {
-    const body = el("div", "text", formatText(text || "", entities));
-    body.dataset.testid = "text";
-    body.append(meta);
-    bubble.append(body);
+    bubble.append(textElement(message, context, meta));
   }
   node.append(bubble);
   const keyboard = keyboardElement(message, context.onPress);
@@ -173,6 +220,7 @@ export function messageElement(message, context) {
     chip.textContent = reaction.map((r) => r.emoji || "★").join(" ");
     node.append(chip);
   }
+  if (ephemeral) return node; // an ephemeral message can only be answered ephemerally
   const reply = el("button", "reply-button", "↩");
   reply.type = "button";
   reply.title = t("reply");
@@ -197,14 +245,35 @@ export function addToAlbum(node, message, t) {
   }
 }
 
-/** The element of a streamed draft (the answer as it is being written). */
-export function draftElement(draft) {
+/**
+ * The element of a streamed draft (the answer as it is being written): its rich blocks or its
+ * formatted text, and a Stop button when the bot offered one. `context`: { t, onStop }.
+ */
+export function draftElement(draft, context) {
   const node = el("div", "msg in draft");
   node.dataset.testid = "draft";
   node.dataset.draftId = draft.draft_id;
   const bubble = el("div", "bubble");
-  const body = el("div", "text", formatText(draft.text || "", draft.entities));
+  const body = el("div", "text");
+  if (Array.isArray(draft.blocks)) {
+    body.classList.add("rich");
+    body.append(richBlocks(draft.blocks, context));
+  } else {
+    body.innerHTML = formatText(draft.text || "", draft.entities);
+  }
   bubble.append(body);
   node.append(bubble);
+  if (draft.can_stop && !draft.stopped) {
+    const stop = el("button", "stop-button");
+    stop.type = "button";
+    stop.dataset.testid = "stop-button";
+    stop.innerHTML = `<svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true"><rect x="6" y="6" width="12" height="12" rx="2" fill="currentColor"/></svg>`;
+    stop.append(context.t("stop"));
+    stop.addEventListener("click", () => {
+      stop.disabled = true; // pressed once: the bot is told, the draft goes
+      context.onStop(draft);
+    });
+    node.append(stop);
+  }
   return node;
 }
