@@ -46,6 +46,14 @@ def _media_sentence(media: Sequence[MediaBlock]) -> str:
     )
 
 
+def _echo(latest: str) -> str:
+    """What was said, quoted back: one line in italics; several (a table, a formula) as they
+    were written, so the answer shows them rendered."""
+    if "\n" in latest.strip():
+        return f"You said:\n\n{latest.strip()}"
+    return f"You said: *{latest}*"
+
+
 def demo_reply_text(latest: str, earlier: Sequence[str], media: Sequence[MediaBlock] = ()) -> str:
     """The demo model's answer, in Markdown.
 
@@ -55,10 +63,8 @@ def demo_reply_text(latest: str, earlier: Sequence[str], media: Sequence[MediaBl
     lines: list[str] = []
     if media:
         lines.append(_media_sentence(media))
-        if latest:
-            lines.append(f"You said: *{latest}*")
-    else:
-        lines.append(f"You said: *{latest}*")
+    if latest or not media:
+        lines.append(_echo(latest))
     if not earlier:
         lines.append(
             "I am the **demo model**: I work offline, repeat what you say and remember this "
