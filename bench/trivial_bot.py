@@ -34,7 +34,7 @@ class TrivialBot:
         chat = message["chat"]["id"]
         await self.call("sendChatAction", chat_id=chat, action="typing")
         body = {
-            "model": "gemini-3.1-flash-lite",
+            "model": "gemini-3.5-flash-lite",
             "input": [
                 {"type": "user_input", "content": [{"type": "text", "text": message["text"]}]}
             ],

@@ -1,23 +1,26 @@
 """``telegemini doctor``: check a deployment and print a checklist, each failure with its fix.
 
 Checks: the configuration, the database and its migrations, Redis, the bot token (``getMe``),
-the Gemini key (a cheap ``countTokens``), and the webhook state (``getWebhookInfo``). Each runs
+the Gemini key (a cheap ``countTokens``) and the configured models (``models.get``), the models'
+known shutdown dates (``gemini/models.py``), and the webhook state (``getWebhookInfo``). Each runs
 within ``TIMEOUT`` seconds and every failure becomes one line of text, never a traceback. No
 secret is ever printed: the bot is shown as ``@username`` (Bot API URLs contain the token),
 passwords in URLs as ``***``, and every line is scrubbed of the token, the key and the webhook
 secret once more before it is shown.
 
 Exit code: 0 when nothing failed (skipped checks are fine), 1 otherwise. "Not migrated yet" is
-a *warning*: the bot migrates at start-up, but the database is not ready for it yet either.
+a *warning*: the bot migrates at start-up, but the database is not ready for it yet either. So is
+a configured model that shuts down within 60 days: the bot still starts, the operator has time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit, urlunsplit
@@ -46,6 +49,7 @@ from telegemini.errors import (
 )
 from telegemini.gemini.client import make_client
 from telegemini.gemini.errors import map_exception
+from telegemini.gemini.models import lifecycle_report
 from telegemini.observability import configure_logging
 from telegemini.settings import Settings, load_settings
 from telegemini.storage.sql import MIGRATIONS, make_engine
@@ -63,6 +67,9 @@ BOTFATHER_FIX = (
 KEY_FIX = (
     "create a key in Google AI Studio (https://aistudio.google.com/apikey) and set GOOGLE_API_KEY"
 )
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,14 +99,18 @@ def skipped(name: str, detail: str) -> Check:
 # --- the checks --------------------------------------------------------------------------------
 
 
-async def diagnose(settings: Settings, *, schema: str | None = None) -> list[Check]:
+async def diagnose(
+    settings: Settings, *, schema: str | None = None, today: date | None = None
+) -> list[Check]:
     """Run every check (concurrently) and return them in checklist order. ``schema`` is the
-    PostgreSQL schema to inspect, as ``make_engine`` takes it (tests use one per run)."""
+    PostgreSQL schema to inspect, as ``make_engine`` takes it (tests use one per run); ``today``
+    the date the models' shutdown dates are judged on (default: today in UTC)."""
     groups = await asyncio.gather(
         _database(settings, schema), _redis(settings), _telegram(settings), _gemini(settings)
     )
     database, redis, (telegram, webhook), gemini = groups
-    checks = [*configuration(settings), *database, redis, telegram, gemini, webhook]
+    lifecycle = model_lifecycle(settings, today=today or datetime.now(UTC).date())
+    checks = [*configuration(settings), *database, redis, telegram, gemini, lifecycle, webhook]
     return [_scrubbed(check, _secrets(settings)) for check in checks]
 
 
@@ -107,6 +118,9 @@ async def preflight(settings: Settings) -> list[Check]:
     """What stops ``telegemini run`` before it starts: the doctor's checks that failed, but for
     those the start repairs itself (migrations, a webhook left over from another mode)."""
     checks = await diagnose(settings)
+    for check in checks:
+        if check.name == "models" and check.warning:  # the bot runs; the operator has time
+            log.warning("%s; fix: %s", check.detail, check.fix)
     return [c for c in checks if c.ok is False and not c.warning and c.name != "webhook"]
 
 
@@ -381,6 +395,16 @@ def _models(settings: Settings) -> list[tuple[str, str]]:
         ("TTS_MODEL", settings.tts_model),
         ("IMAGE_MODEL", settings.image_model),
     ]
+
+
+def model_lifecycle(settings: Settings, *, today: date) -> Check:
+    """The configured models against the dated lifecycle table (``gemini/models.py``): a
+    *warning* for a shutdown within 60 days (or past), what else is known as a note."""
+    defaults = {s: Settings.model_fields[s.lower()].default for s, _ in _models(settings)}
+    report = lifecycle_report(_models(settings), defaults, today=today)
+    if report.warn:
+        return failed("models", report.detail, report.fix, warning=True)
+    return passed("models", report.detail)
 
 
 def _gemini_failure(exc: Exception, model: str, setting: str = "CHAT_MODEL") -> Check:

@@ -20,6 +20,8 @@ error handler only ever see ours. What a user reads comes from the message catal
         ├── CorruptMedia             a file that cannot be decoded (or is empty)
         ├── DownloadFailed           Telegram would not hand over a file (after one retry)
         ├── UnsupportedMedia         a kind of message we cannot handle
+        │   └── UnsupportedDocument  a file that is neither a PDF nor text (an archive, a program)
+        ├── ReadingOff               files are not read here (the operator, or the user's setting)
         ├── ModelRefused             the model's safety system blocked the request or answer
         ├── ImageNotMade             the image model answered without an image (``reason``)
         ├── TooManyReferences        more reference images than the image model takes
@@ -122,6 +124,28 @@ class DownloadFailed(UserFacingError):
 
 class UnsupportedMedia(UserFacingError):
     message_key = "error.unsupported"
+
+
+class UnsupportedDocument(UnsupportedMedia):
+    """A document the model cannot read (refused before it is downloaded)."""
+
+    message_key = "document.unsupported"
+
+    def __init__(self, detail: str = "", *, name: str) -> None:
+        super().__init__(detail)
+        self.name = name
+
+    def message_args(self) -> dict[str, object]:
+        return {"name": self.name}
+
+
+class ReadingOff(UserFacingError):
+    """A document arrived where files are not read: ``by_user`` in their /settings, else by the
+    operator (DOCUMENTS_ENABLED=false)."""
+
+    def __init__(self, detail: str = "", *, by_user: bool) -> None:
+        super().__init__(detail)
+        self.message_key = "document.off" if by_user else "document.disabled"
 
 
 class ModelRefused(UserFacingError):

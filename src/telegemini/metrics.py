@@ -119,9 +119,9 @@ class MeteredSpeech:
         self._model = model
         self.voices = inner.voices
 
-    async def synthesize(self, text: str, *, voice: str) -> Speech:
+    async def synthesize(self, text: str, *, voice: str, style: str | None = None) -> Speech:
         with _timed(self._metrics, self._model, "speech"):
-            return await self._inner.synthesize(text, voice=voice)
+            return await self._inner.synthesize(text, voice=voice, style=style)
 
 
 class MeteredImages:

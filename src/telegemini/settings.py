@@ -106,7 +106,7 @@ class Settings(BaseSettings):
         default=None, description="Set by Cloud Run; selects webhook mode."
     )
     chat_model: str = Field(
-        default="gemini-3.1-flash-lite", description="Model for chat and audio understanding."
+        default="gemini-3.5-flash-lite", description="Model for chat and audio understanding."
     )
     google_search_enabled: bool = Field(
         default=True,

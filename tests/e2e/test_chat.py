@@ -265,13 +265,13 @@ async def test_a_model_that_does_not_exist_is_the_operators_to_fix(
     await start_bot("polling", admin_user_ids=[admin.id])
     telegram.send_text(admin, "hi")
     await telegram.wait_for_bot_messages(admin.id, 1)
-    gemini.retired_models.add("gemini-3.1-flash-lite")
+    gemini.retired_models.add("gemini-3.5-flash-lite")
 
     telegram.send_text(alice, "hello?")
     [answer] = await telegram.wait_for_bot_messages(alice.id, 1)
     assert answer["text"].startswith("This bot is misconfigured right now, and its admins")
     alert = (await telegram.wait_for_bot_messages(admin.id, 2))[1]
-    assert "CHAT_MODEL=gemini-3.1-flash-lite does not exist" in alert["text"]
+    assert "CHAT_MODEL=gemini-3.5-flash-lite does not exist" in alert["text"]
     # Not an expired conversation, and nothing retried: one request, no fresh chain after it.
     assert len(gemini.interaction_requests()) == 2  # the admin's "hi", then alice's one try
 

@@ -41,8 +41,8 @@ async def test_voice_replies_do_not_read_the_sources(start_bot, telegram, gemini
     telegram.send_text(alice, "the news please")
     await telegram.wait_for_bot_messages(alice.id, 2)
     tts = gemini.interaction_requests()[-1]
-    assert "Sources" not in tts["input"]
-    assert "example.com" not in tts["input"]
+    assert "Sources" not in str(tts["input"])
+    assert "example.com" not in str(tts["input"])
 
 
 async def test_the_operator_can_turn_search_off(start_bot, telegram, gemini, alice):

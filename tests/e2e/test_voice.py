@@ -28,6 +28,12 @@ def _audio_blocks(body: dict) -> list[dict]:
     ]
 
 
+def spoken(body: dict) -> str:
+    """The transcript a TTS request asks to be spoken (the 3.8 shape: text blocks in one step)."""
+    [step] = body["input"]
+    return "".join(block["text"] for block in step["content"] if block["type"] == "text")
+
+
 def _decode(data: bytes) -> tuple[str, str, int, float]:
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.audio[0]
@@ -56,7 +62,7 @@ async def test_voice_note_reaches_gemini_byte_identical_and_is_answered_by_voice
     fmt, codec, channels, seconds = _decode(upload)
     assert (fmt, codec, channels) == ("ogg", "opus", 1)
     # the fake speaks 60 ms per character of the text it was given
-    assert seconds == pytest.approx(speech_seconds(tts_request["input"]), abs=0.05)
+    assert seconds == pytest.approx(speech_seconds(spoken(tts_request)), abs=0.05)
     assert int(send_voice.params["duration"]) == max(1, round(seconds))
     assert "voice" in voice
     actions = [c.params["action"] for c in telegram.calls_of("sendChatAction")]
@@ -169,7 +175,7 @@ async def test_translation_mode_speaks_the_translation(voice_bot, telegram, gemi
     assert messages[2]["text"] == "You said: good morning"
     assert "voice" in messages[3]
     tts = gemini.interaction_requests()[1]
-    assert tts["input"] == "You said: good morning"
+    assert spoken(tts) == "You said: good morning"
 
 
 async def test_voice_picker_changes_the_voice(voice_bot, telegram, gemini, alice):
@@ -266,3 +272,28 @@ async def test_a_retired_speech_model_is_reported_to_the_admins(start_bot, teleg
     assert notice["text"].startswith("This bot is misconfigured right now")
     alert = (await telegram.wait_for_bot_messages(admin.id, 2))[1]
     assert "TTS_MODEL=gemini-3.8-flash-lite-tts does not exist" in alert["text"]
+
+
+async def test_expressive_replies_use_the_3_8_speech_form(voice_bot, telegram, gemini, alice):
+    telegram.send_text(alice, "/settings")
+    [screen] = await telegram.wait_for_bot_messages(alice.id, 1)
+    telegram.press_button(alice, screen, "set:ex:on")
+    await telegram.wait_for_calls("answerCallbackQuery")
+    gemini.script.enqueue(ScriptedReply(text="<tone: warm, amused> <laugh> That is a good one."))
+    telegram.send_text(alice, "tell me a joke")
+    await telegram.wait_until(
+        lambda: [m for m in telegram.bot_messages(alice.id) if "voice" in m],
+        timeout=10,
+        what="the voice reply",
+    )
+    texts = [m.get("text", "") for m in telegram.bot_messages(alice.id)]
+    assert "That is a good one." in texts  # tags never shown
+    assert not any("<" in text or "tone" in text for text in texts[1:])
+    chat, tts = gemini.interaction_requests()[-2:]
+    assert "<laugh>" in chat["system_instruction"]
+    [block] = tts["input"][0]["content"]
+    assert block["text"] == "<laugh> That is a good one."
+    assert block["annotations"] == [{"type": "speech_metadata", "style": "warm, amused"}]
+    assert tts["generation_config"]["speech_config"] == [{"voice": "Kore"}]
+    [tts_record] = [r for r in gemini.requests if r.meta.get("kind") == "audio"]
+    assert "read_aloud" not in tts_record.meta  # nothing the 3.8 model would say as words

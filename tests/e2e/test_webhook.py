@@ -167,7 +167,7 @@ async def test_metrics_count_updates_and_latency(webhook_bot, telegram, alice):
         text = await response.text()
     assert 'telegemini_updates_received_total{source="webhook"} 1.0' in text
     assert 'telegemini_updates_processed_total{kind="text",result="done"} 1.0' in text
-    assert 'telegemini_gemini_seconds_count{call="chat",model="gemini-3.1-flash-lite"} 1.0' in text
+    assert 'telegemini_gemini_seconds_count{call="chat",model="gemini-3.5-flash-lite"} 1.0' in text
     assert re.search(r"^telegemini_inbox_depth [01]\.0$", text, flags=re.MULTILINE)
     assert re.search(r"^telegemini_inbox_oldest_seconds \d", text, flags=re.MULTILINE)
 

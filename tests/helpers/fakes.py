@@ -178,10 +178,12 @@ class FakeSpeech:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str]] = []
+        self.styles: list[str | None] = []  # the style of each request, in the same order
         self.fail_with: Exception | None = None
 
-    async def synthesize(self, text: str, *, voice: str) -> Speech:
+    async def synthesize(self, text: str, *, voice: str, style: str | None = None) -> Speech:
         self.requests.append((text, voice))
+        self.styles.append(style)
         if self.fail_with is not None:
             raise self.fail_with
         return Speech(text.encode(), "audio/l16", 24_000)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, text
 from telegemini import doctor
 from telegemini.cli import main
 from telegemini.doctor import Check, diagnose, exit_code, render, webhook_check
+from telegemini.gemini.models import lifecycle_report
 from telegemini.sandbox.fake_gemini import BAD_KEY, FakeGeminiServer, Fault
 from telegemini.sandbox.fake_telegram import FakeTelegramServer, FakeUser
 from telegemini.settings import Settings
@@ -113,10 +114,10 @@ async def test_all_green_with_a_migrated_sqlite_database(telegram, gemini, migra
         line(text, "redis")
         == "– redis          not configured: one instance only (REDIS_URL unset)"
     )
-    assert "key accepted; CHAT_MODEL gemini-3.1-flash-lite answers" in line(text, "gemini")
+    assert "key accepted; CHAT_MODEL gemini-3.5-flash-lite answers" in line(text, "gemini")
     assert line(text, "webhook") == "✓ webhook        none set (polling mode); 0 updates waiting"
     assert "fix:" not in text
-    assert text.endswith("\nAll checks passed (6 ok, 1 skipped).\n")
+    assert text.endswith("\nAll checks passed (7 ok, 1 skipped).\n")
     assert telegram.calls_of("getMe")  # a real Bot API round trip, as is the countTokens call
     assert any(":countTokens" in request.path for request in gemini.requests)
 
@@ -142,7 +143,7 @@ async def test_the_doctor_command_prints_the_checklist(
     assert await asyncio.to_thread(main, ["doctor"]) == 0
     text = capsys.readouterr().out
     assert f"✓ telegram       token accepted: {BOT}" in text
-    assert text.endswith("All checks passed (6 ok, 1 skipped).\n")
+    assert text.endswith("All checks passed (7 ok, 1 skipped).\n")
     assert telegram.token not in text
 
 
@@ -161,7 +162,7 @@ async def test_a_wrong_bot_token_fails_with_the_botfather_fix(telegram, gemini, 
     assert checks["webhook"].ok is None  # needs a working token
     assert "AAWrongTokenThatTheFakeRejects" not in text
     assert text.endswith(
-        "1 problem: telegram (4 ok, 2 skipped). Fix it and run `telegemini doctor` again.\n"
+        "1 problem: telegram (5 ok, 2 skipped). Fix it and run `telegemini doctor` again.\n"
     )
 
 
@@ -238,7 +239,7 @@ async def test_an_invalid_gemini_key_fails_with_the_ai_studio_fix(telegram, gemi
     [
         (
             404,
-            "CHAT_MODEL gemini-3.1-flash-lite not found",
+            "CHAT_MODEL gemini-3.5-flash-lite not found",
             "set CHAT_MODEL to a current model name",
         ),
         (429, "429, quota or rate limit reached", "check the quota of the key's project"),
@@ -588,3 +589,41 @@ def test_unreadable_configuration_is_a_checklist_too(monkeypatch, tmp_path, caps
     text = capsys.readouterr().out
     assert "✗ configuration  PORT: Input should be a valid integer" in text
     assert "– connections    not checked until the configuration can be read" in text
+
+
+async def test_a_configured_model_shutting_down_within_60_days_is_a_warning(
+    telegram, gemini, migrated
+):
+    settings = make_settings(telegram, gemini, migrated, tts_model="gemini-3.1-flash-tts-preview")
+    checks, text, code = await run_doctor(settings, today=date(2026, 12, 2))
+    assert code == 1  # a problem to act on, though `run` still starts (a warning)
+    assert "(1 warning)" in text
+    models = checks["models"]
+    assert models.warning
+    assert not models.ok
+    assert "TTS_MODEL gemini-3.1-flash-tts-preview shuts down on 2026-12-18 (in 16 days)" in (
+        models.detail
+    )
+    assert "set TTS_MODEL to gemini-3.8-flash-lite-tts" in models.fix
+    # Two months earlier the same date is no warning yet, only a note.
+    checks, _text, _code = await run_doctor(settings, today=date(2026, 9, 1))
+    assert checks["models"].ok
+    assert "no known shutdown within 60 days" in checks["models"].detail
+    assert "shuts down on 2026-12-18 (in 108 days)" in checks["models"].detail
+
+
+async def test_the_default_models_have_no_known_shutdown_soon(telegram, gemini, migrated):
+    checks, _text, _code = await run_doctor(make_settings(telegram, gemini, migrated))
+    assert checks["models"].ok
+    assert checks["models"].detail.startswith("no known shutdown within 60 days (table of ")
+
+
+def test_a_past_shutdown_says_so_and_names_the_default_as_fix():
+    report = lifecycle_report(
+        [("CHAT_MODEL", "gemini-2.5-flash")],
+        {"CHAT_MODEL": "gemini-3.6-flash"},
+        today=date(2026, 12, 2),
+    )
+    assert report.warn
+    assert "CHAT_MODEL gemini-2.5-flash was scheduled to shut down on 2026-10-20" in report.detail
+    assert report.fix == "set CHAT_MODEL to gemini-3.6-flash before then"

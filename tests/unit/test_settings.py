@@ -16,7 +16,7 @@ def test_defaults_follow_the_operator_contract(monkeypatch):
     settings = Settings(**CLEAN)
     assert settings.telegram_api_base_url == "https://api.telegram.org"
     assert settings.database_url == "sqlite+aiosqlite:///data/telegemini.db"
-    assert settings.chat_model == "gemini-3.1-flash-lite"
+    assert settings.chat_model == "gemini-3.5-flash-lite"
     assert settings.port == 8080
     assert settings.telegram_global_rate == 30
     assert settings.mode == "polling"
@@ -88,7 +88,7 @@ def test_empty_values_count_as_unset(monkeypatch, tmp_path):
     settings = load_settings()
     assert settings.telegram_bot_token is None
     assert settings.google_api_key is None
-    assert settings.chat_model == "gemini-3.1-flash-lite"
+    assert settings.chat_model == "gemini-3.5-flash-lite"
     assert settings.port == 8080
     assert settings.redis_url is None
 

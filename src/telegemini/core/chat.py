@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from telegemini.core.models import (
     Activity,
@@ -20,7 +19,6 @@ from telegemini.core.models import (
     Part,
     Reply,
     Searching,
-    Source,
     Started,
     TextDelta,
     TextPart,
@@ -31,6 +29,7 @@ from telegemini.core.models import (
 )
 from telegemini.core.modes import ASSISTANT
 from telegemini.core.ports import ChatModel, ChatOutput, StopSignals, Store
+from telegemini.core.sources import SearchLabels, footer
 from telegemini.core.speech import strip_audio_tags
 from telegemini.core.text import clip_utf16_start
 from telegemini.errors import (
@@ -123,6 +122,7 @@ class ChatService:
         transcript_text: str | None = None,
         tools: Toolbox | None = None,
         search: SearchLabels | None = None,
+        pages: str | None = None,
         stopped_note: str = "(stopped)",
         thinking_label: str | None = None,
     ) -> str:
@@ -131,7 +131,8 @@ class ChatService:
         A stop (the Stop button, /stop) ends the model's stream at once: what was written so far
         is sent with ``stopped_note``, remembered, and "" is returned (nothing to speak).
         With a ``thinking_label`` the model's thought summaries are asked for and shown above the
-        answer under it (never stored, never spoken).
+        answer under it (never stored, never spoken). With ``pages`` (a heading) the model may
+        read the web pages the message names (URL context); the answer lists those it read.
 
         Returns the reply as the model wrote it (audio tags included, for speech).
         ``transcript_text`` is what the local transcript records for the user's turn (the text
@@ -144,6 +145,7 @@ class ChatService:
             previous_id=await self._store.load_head(key),
             tools=tools.specs if tools is not None else [],
             search=search is not None,
+            url_context=pages is not None,
             budget=self._budget(),
             thinking=thinking_label is not None,
         )
@@ -198,8 +200,9 @@ class ChatService:
             return ""
         text = _nonempty(completed.text)
         shown = strip_audio_tags(text)
-        if search is not None and completed.sources:
-            shown += "\n\n" + sources_block(completed.sources, search.sources)
+        below = footer(completed, search=search, pages_heading=pages)
+        if below:
+            shown += "\n\n" + below
 
         async def remember() -> None:
             await self._store.save_exchange(
@@ -271,7 +274,8 @@ class ChatService:
         stop: asyncio.Event | None = None,
         thoughts: list[str] | None = None,
     ) -> tuple[ChatCompleted, list[ToolCall]]:
-        """A search that fails must not cost the user the answer: ask again without it."""
+        """A search (or a page read) that fails must not cost the user the answer: ask again
+        without the web."""
         try:
             return await self._run(request, out, searching, stop, thoughts)
         except UpstreamError as exc:
@@ -280,12 +284,13 @@ class ChatService:
             )
             if (
                 spent
-                or not request.search
+                or not (request.search or request.url_context)
                 or isinstance(exc, UpstreamBusy | UpstreamTimeout | ModelMissing)
             ):
                 raise
-            log.warning("answer with search failed (%s); answering without it", exc)
+            log.warning("answer with web tools failed (%s); answering without them", exc)
             request.search = False
+            request.url_context = False
             if thoughts is not None:
                 thoughts.clear()
             return await self._run(request, out, None, stop, thoughts)
@@ -369,31 +374,6 @@ class AnswerStopped(Exception):
         super().__init__("stopped")
         self.text = text
         self.interaction_id = interaction_id
-
-
-@dataclass(frozen=True, slots=True)
-class SearchLabels:
-    """Search is on for this answer; the words for "Searching…" and the sources heading."""
-
-    searching: str
-    sources: str
-
-
-MAX_SOURCES = 5
-
-
-def sources_block(sources: tuple[Source, ...], heading: str) -> str:
-    """A numbered Markdown list of the first ``MAX_SOURCES`` distinct sources, as links."""
-    seen: dict[str, str] = {}
-    for source in sources:
-        if source.url not in seen and source.url.startswith(("http://", "https://")):
-            seen[source.url] = source.title or urlsplit(source.url).netloc or source.url
-    lines = [heading]
-    for number, (url, title) in enumerate(list(seen.items())[:MAX_SOURCES], start=1):
-        label = title.replace("[", "(").replace("]", ")")
-        target = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-        lines.append(f"{number}. [{label}]({target})")
-    return "\n".join(lines)
 
 
 class Toolbox(Protocol):

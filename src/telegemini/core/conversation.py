@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass, replace
 
 from telegemini.core import modes
-from telegemini.core.chat import ChatService, SearchLabels
+from telegemini.core.chat import ChatService
 from telegemini.core.guards import Guard, QuotaExceeded, UserPayer
 from telegemini.core.i18n import Translator
 from telegemini.core.images import ImageService, kind_of, split_ratio
@@ -32,6 +32,7 @@ from telegemini.core.models import (
 from telegemini.core.moderation import Blocklist
 from telegemini.core.ports import ChatOutput, Store
 from telegemini.core.preferences import Effective
+from telegemini.core.sources import SearchLabels
 from telegemini.core.voice import VoiceService, is_audio
 from telegemini.errors import UnsupportedMedia, UserFacingError
 

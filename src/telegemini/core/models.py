@@ -100,7 +100,17 @@ class ImagePart:
     mime_type: str
 
 
-Part = TextPart | AudioPart | ImagePart
+@dataclass(frozen=True, slots=True)
+class DocumentPart:
+    """A file the user sent for the model to read: a PDF (``application/pdf``), or a text or code
+    file already decoded and re-encoded as UTF-8 (``text/plain``). ``name`` as the user sent it."""
+
+    data: bytes
+    mime_type: str
+    name: str
+
+
+Part = TextPart | AudioPart | ImagePart | DocumentPart
 
 
 class AttachmentKind(StrEnum):
@@ -233,6 +243,7 @@ class Preferences:
     expressive: bool = False
     search: bool | None = None  # None: the operator's GOOGLE_SEARCH_ENABLED
     show_thinking: bool = False  # the model's thought summaries above its answers
+    reading: bool | None = None  # files and links read; None: DOCUMENTS_/URL_CONTEXT_ENABLED
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +340,7 @@ class ChatRequest:
     store: bool = True  # False: a one-off call that leaves no conversation behind
     tools: list[ToolSpec] = field(default_factory=list)
     search: bool = False  # let the model search the web (Google Search grounding)
+    url_context: bool = False  # let the model read the web pages named in the message
     tool_results: list[ToolResult] = field(default_factory=list)  # answers to the last calls
     budget: Budget | None = None  # None: the model's own attempts and timeout
     thinking: bool = False  # ask for the model's thought summaries
@@ -394,12 +406,13 @@ class Started:
 
 @dataclass(frozen=True, slots=True)
 class ChatCompleted:
-    """The end of an answer: the new head interaction, the whole text, and the sources it cited
-    (in citation order, possibly repeated)."""
+    """The end of an answer: the new head interaction, the whole text, the sources it cited
+    (in citation order, possibly repeated), and the web pages it read (URL context, in order)."""
 
     interaction_id: str
     text: str
     sources: tuple[Source, ...] = ()
+    pages: tuple[Source, ...] = ()
 
 
 ChatEvent = TextDelta | ToolCall | Searching | Started | Thinking | ChatCompleted

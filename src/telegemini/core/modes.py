@@ -12,9 +12,16 @@ ASSISTANT = (
 )
 
 EXPRESSIVE = (
-    " Your reply will also be read aloud by an expressive voice. Where it fits naturally, add "
-    "audio tags in square brackets such as [laughs], [whispers], [sighs] or [excited] before the "
-    "words they colour; use them sparingly."
+    " Your reply will also be read aloud by an expressive voice. Begin it with the tone of voice "
+    "that suits it, written as <tone: a few words>, for example <tone: warm, amused>. Where a "
+    "person speaking would really make a sound, write it as one of these tags: <laugh>, <sigh>, "
+    "<breath>, <gasp>, <cough>, <short pause>; use them rarely, only where they fit, and never "
+    "put directions in square brackets."
+)
+
+DOCUMENTS = (
+    " When you answer from a PDF the user sent, cite the page numbers you used, as (p. 2) or "
+    "(pp. 3-4)."
 )
 
 TRANSCRIPTION = (
@@ -63,11 +70,15 @@ def instruction(
     target_language: str | None = None,
     expressive: bool = False,
     custom_assistant: str | None = None,
+    documents: bool = False,
 ) -> str:
-    """The system instruction for one request in ``mode``."""
+    """The system instruction for one request in ``mode``. ``documents``: the user can send
+    files, so answers about them cite their pages (also later in the conversation)."""
     if mode is Mode.TRANSCRIPTION:
         return TRANSCRIPTION
     if mode is Mode.TRANSLATION:
         return TRANSLATION.format(language=target_language or DEFAULT_TARGET_LANGUAGE)
     base = custom_assistant or ASSISTANT
+    if documents:
+        base += DOCUMENTS
     return base + EXPRESSIVE if expressive else base

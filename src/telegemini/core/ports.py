@@ -158,7 +158,10 @@ class SpeechSynthesizer(Protocol):
 
     voices: tuple[str, ...]
 
-    async def synthesize(self, text: str, *, voice: str) -> Speech: ...
+    async def synthesize(self, text: str, *, voice: str, style: str | None = None) -> Speech:
+        """``text`` is a verbatim transcript (vocal events as ``<laugh>``-style tags); ``style``
+        the tone of voice for all of it (None: the voice's own)."""
+        ...
 
 
 class AudioCodec(Protocol):

@@ -1,28 +1,51 @@
 """Text for the ear: what a voice reply says, and what the text message shows.
 
 A reply written for the eye (Markdown, code, links, tables) is rewritten before speech so the
-voice never reads symbols aloud; Gemini TTS audio tags such as ``[laughs]`` are the opposite:
-spoken, never shown.
+voice never reads symbols aloud; vocal events are the opposite: spoken, never shown.
+
+The 3.8 TTS models read their input as a verbatim transcript (reference §3.1): momentary vocal
+events are angle-bracket tags (``<laugh>``, ``<sigh>``, ``<short pause>``), and a sustained tone
+of voice goes beside the text as ``speech_metadata.style``, never inside it. The expressive mode
+asks the chat model for a leading ``<tone: warm, amused>`` marker and angle-bracket events;
+``strip_audio_tags`` hides both (and the older square-bracket tags) from the text message, and
+``for_tts`` turns a reply into the transcript and style the speech model gets. Whether a 3.8
+model reads ``[laughs]`` aloud is not confirmed (reference §12): square tags never reach it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
-# Gemini TTS expressive tags. Only these (and the pattern below) are hidden from the text, so
-# ordinary bracketed text such as "[citation needed]" is left alone.
-AUDIO_TAGS = frozenset(
+# The vocal events the 3.8 TTS models take (reference §3.1), and the spellings a chat model may
+# use for them: each is spoken as its canonical tag.
+VOCAL_EVENTS = {
+    "laugh": "laugh", "laughs": "laugh", "laughing": "laugh", "laughter": "laugh",
+    "giggles": "laugh", "chuckles": "laugh", "sigh": "sigh", "sighs": "sigh",
+    "sighing": "sigh", "cough": "cough", "coughs": "cough", "clears throat": "cough",
+    "breath": "breath", "breathes": "breath", "gasp": "gasp", "gasps": "gasp",
+    "short pause": "short pause", "pause": "short pause", "long pause": "short pause",
+}  # fmt: skip
+# Older (3.1 preview) square-bracket tags that name a way of speaking rather than a sound: on 3.8
+# they become the style, when the reply has none of its own.
+DELIVERY_TAGS = frozenset(
     {
-        "whispers", "whispering", "laughs", "laughing", "laughter", "giggles", "chuckles",
-        "sighs", "sigh", "gasps", "gasp", "coughs", "clears throat", "excited", "excitedly",
-        "shouting", "shouts", "sarcastic", "sarcastically", "curious", "serious", "seriously",
-        "happy", "happily", "sad", "sadly", "crying", "amazed", "angry", "calm", "calmly",
-        "nervous", "pause", "short pause", "long pause", "softly", "cheerfully", "tired",
-        "sighing", "yawns", "hums", "mischievously", "dramatically", "enthusiastically",
+        "whispers", "whispering", "excited", "excitedly", "shouting", "shouts", "sarcastic",
+        "sarcastically", "curious", "serious", "seriously", "happy", "happily", "sad", "sadly",
+        "crying", "amazed", "angry", "calm", "calmly", "nervous", "softly", "cheerfully", "tired",
+        "mischievously", "dramatically", "enthusiastically",
     }
 )  # fmt: skip
+# Square-bracket tags hidden from the text. Only these (and the pattern below) are, so ordinary
+# bracketed text such as "[citation needed]" is left alone in the message.
+AUDIO_TAGS = frozenset(VOCAL_EVENTS) | DELIVERY_TAGS | {"yawns", "hums"}
 _TAG = re.compile(r"\s?\[([a-z][a-z ]{1,24})\]")
+_ANGLE = re.compile(r"\s?<([a-z][a-z ]{1,24})>")
+# "<tone: warm, amused>": the tone of voice the chat model suggests for the whole reply. While an
+# answer is streamed its start may still be unterminated ("<tone: wa"): hidden as well.
+_TONE = re.compile(r"\s*<tone:\s*([^<>\n]{0,80})(?:>|$)", re.IGNORECASE)
+_TONE_START = re.compile(r"^\s*<(?:t(?:o(?:n(?:e(?::[^<>\n]{0,80})?)?)?)?)?$", re.IGNORECASE)
 _FENCE = re.compile(r"```[^\n]*\n.*?(?:```|\Z)", re.DOTALL)
 _TABLE = re.compile(r"(?:^\s*\|.*\|\s*$\n?){2,}", re.MULTILINE)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -43,8 +66,54 @@ _BLANKS = re.compile(r"\n{3,}")
 
 
 def strip_audio_tags(text: str) -> str:
-    """The text as shown: known audio tags removed."""
+    """The text as shown: known vocal events (angle or square brackets), square-bracket delivery
+    tags and the tone marker removed."""
+    text = _TONE.sub("", text)
+    if _TONE_START.match(text):  # a draft that has only begun its marker
+        return ""
+    text = _ANGLE.sub(lambda m: "" if m.group(1) in VOCAL_EVENTS else m.group(0), text)
     return _TAG.sub(lambda m: "" if m.group(1) in AUDIO_TAGS else m.group(0), text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What the speech model gets: a transcript (vocal events as angle-bracket tags, nothing
+    else in brackets) and the tone of voice for all of it (``None``: the voice's own)."""
+
+    text: str
+    style: str | None = None
+
+
+def take_tone(text: str) -> tuple[str | None, str]:
+    """The tone of voice the reply asks for (its first ``<tone: …>`` marker) and the reply
+    without any marker."""
+    found = _TONE.search(text)
+    tone = (" ".join(found.group(1).split())[:80] or None) if found else None
+    return tone, _TONE.sub("", text).strip()
+
+
+def for_tts(text: str, *, style: str | None = None) -> Delivery:
+    """``text`` (already ``speakable``) as a 3.8 transcript: known vocal events, in either
+    bracket, become their canonical angle-bracket tag; square-bracket delivery tags become the
+    style when ``style`` is None; every other lower-case tag in brackets is dropped (the model
+    would read it aloud)."""
+    delivery: list[str] = []
+
+    def square(match: re.Match[str]) -> str:
+        tag = match.group(1)
+        if tag in VOCAL_EVENTS:
+            return f" <{VOCAL_EVENTS[tag]}>"
+        if tag in DELIVERY_TAGS:
+            delivery.append(tag)
+        return ""
+
+    def angle(match: re.Match[str]) -> str:
+        tag = match.group(1)
+        return f" <{VOCAL_EVENTS[tag]}>" if tag in VOCAL_EVENTS else ""
+
+    spoken = _ANGLE.sub(angle, _TAG.sub(square, _TONE.sub("", text)))
+    spoken = _SPACES.sub(" ", spoken).strip()
+    return Delivery(spoken, style or (delivery[0] if delivery else None))
 
 
 def speakable(text: str, *, omitted: Callable[[str], str]) -> str:

@@ -17,7 +17,7 @@ from telegemini.core.models import (
     Speech,
 )
 from telegemini.core.ports import AudioCodec, ChatOutput, FileSource, SpeechSynthesizer
-from telegemini.core.speech import speakable, split_for_speech
+from telegemini.core.speech import for_tts, speakable, split_for_speech, take_tone
 from telegemini.errors import (
     ChatUnreachable,
     DeliveryUncertain,
@@ -137,13 +137,15 @@ class VoiceService:
         text reply has already been delivered."""
         if self._speech is None:
             return False
+        tone, text = take_tone(text)
         spoken = speakable(text, omitted=lambda what: t(f"voice.omitted_{what}"))
-        pieces = split_for_speech(spoken, self.config.tts_chunk_chars)
+        delivery = for_tts(spoken, style=tone)
+        pieces = split_for_speech(delivery.text, self.config.tts_chunk_chars)
         if not pieces:
             return False
         try:
             async with out.activity(Activity.RECORDING_VOICE):
-                speech = await self._synthesize_all(pieces, voice)
+                speech = await self._synthesize_all(pieces, voice, delivery.style)
                 notes = await self._codec.voice_notes(
                     speech, max_seconds=self.config.max_note_seconds
                 )
@@ -170,14 +172,16 @@ class VoiceService:
             return False
         return True
 
-    async def _synthesize_all(self, pieces: list[str], voice: str) -> list[Speech]:
+    async def _synthesize_all(
+        self, pieces: list[str], voice: str, style: str | None
+    ) -> list[Speech]:
         assert self._speech is not None
         speech = self._speech
         gate = asyncio.Semaphore(self.config.tts_concurrency)
 
         async def one(piece: str) -> Speech:
             async with gate:
-                return await speech.synthesize(piece, voice=voice)
+                return await speech.synthesize(piece, voice=voice, style=style)
 
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(one(piece)) for piece in pieces]

@@ -1,4 +1,13 @@
-"""Gemini TTS through the Interactions API (one unary call per piece of text)."""
+"""Gemini TTS through the Interactions API (one unary call per piece of text).
+
+The request is the 3.8 shape (reference §3.2): the input is a list of content blocks whose text
+is a verbatim transcript, the tone of voice rides along as one unranged ``speech_metadata``
+annotation (ranged ones must tile the text, per a third party's live test), and the voice is
+named in a *list* ``speech_config``: ``[{"voice": "Kore"}]``. The bare ``{"voice": …}`` object is
+rejected by the live server (400 "Unknown parameter 'voice'"), and 3.8 rejects ``temperature`` /
+``top_p`` / ``top_k``, so none is sent. The answer is WAV on 3.8 (raw PCM on older models): the
+audio codec sniffs which.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +24,14 @@ from telegemini.gemini.errors import looks_like_safety
 from telegemini.gemini.retry import RetryPolicy, call_with_retries
 
 
+def speech_input(text: str, style: str | None) -> list[dict[str, Any]]:
+    """The TTS input: one text block, annotated with the style when there is one."""
+    block: dict[str, Any] = {"type": "text", "text": text}
+    if style:
+        block["annotations"] = [{"type": "speech_metadata", "style": style}]
+    return [block]
+
+
 class GeminiSpeech:
     """``SpeechSynthesizer`` on a Gemini TTS model (``TTS_MODEL``)."""
 
@@ -28,13 +45,13 @@ class GeminiSpeech:
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
 
-    async def synthesize(self, text: str, *, voice: str) -> Speech:
+    async def synthesize(self, text: str, *, voice: str, style: str | None = None) -> Speech:
         # Unary on purpose: measured against streaming (bench/bench_voice.py), the SDK parses one
         # 2 MB answer in ~20 ms but takes ~400 ms and stalls the loop ~100 ms on the SSE deltas.
         async def call(seconds: float) -> Any:
             return await self._client.aio.interactions.create(
                 model=self._model,
-                input=text,
+                input=speech_input(text, style),
                 response_modalities=["audio"],
                 generation_config={"speech_config": [{"voice": voice}]},
                 store=False,

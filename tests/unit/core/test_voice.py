@@ -131,13 +131,29 @@ async def test_translation_mode_translates_into_the_target_and_speaks_it(world):
     assert world.speech.requests == [("Hola, ¿cómo estás?", "Kore")]
 
 
-async def test_audio_tags_are_spoken_but_never_shown(world):
+async def test_vocal_events_and_tone_are_spoken_but_never_shown(world):
     await world.set_prefs(expressive=True)
-    world.model.enqueue("[laughs] That is funny. [whispers] Really.")
+    world.model.enqueue("<tone: warm, amused> <laugh> That is funny. <sigh> Really.")
     out = await world.send("tell me a joke")
-    assert "expressive voice" in world.model.history[0].system_instruction
+    instruction = world.model.history[0].system_instruction
+    assert "expressive voice" in instruction
+    assert "<laugh>" in instruction
+    assert "[laughs]" not in instruction  # 3.8 reads square brackets as words
     assert out.texts == ["That is funny. Really."]
-    assert world.speech.requests == [("[laughs] That is funny. [whispers] Really.", "Kore")]
+    assert world.speech.requests == [("<laugh> That is funny. <sigh> Really.", "Kore")]
+    assert world.speech.styles == ["warm, amused"]
+
+
+async def test_older_square_bracket_tags_become_events_and_style_never_words(world):
+    await world.set_prefs(expressive=True)
+    world.model.enqueue("[laughs] That is funny. [whispers] Really. [citation needed]")
+    out = await world.send("tell me a joke")
+    assert out.texts == ["That is funny. Really. [citation needed]"]
+    [(spoken, _voice)] = world.speech.requests
+    assert spoken.startswith("<laugh> That is funny.")
+    assert "[" not in spoken
+    assert "whispers" not in spoken
+    assert world.speech.styles == ["whispers"]
 
 
 async def test_long_replies_are_spoken_in_pieces_joined_into_notes(world):

@@ -308,7 +308,7 @@ async def test_tts_returns_pcm_of_expected_length(server, client):
     )
     server.tts_format = "wav"
     wav = await client.aio.interactions.create(
-        model=TTS, input="Hi", generation_config={"speech_config": {"voice": "kore"}}
+        model=TTS, input="Hi", generation_config={"speech_config": [{"voice": "kore"}]}
     )
 
     audio = spoken.output_audio
@@ -477,3 +477,38 @@ async def test_api_version_v1beta(server):
 
     assert created.output_text == "You said: beta"
     assert server.requests[-1].path == "/v1beta/interactions"
+
+
+async def test_tts_3_8_takes_speech_metadata_and_rejects_the_old_shapes(server, client):
+    blocks = [
+        {
+            "type": "text",
+            "text": "<laugh> That is funny.",
+            "annotations": [{"type": "speech_metadata", "style": "warm, amused"}],
+        }
+    ]
+    spoken = await client.aio.interactions.create(
+        model=TTS, input=blocks, generation_config={"speech_config": [{"voice": "Kore"}]}
+    )
+    assert spoken.output_audio is not None
+    assert server.requests[-1].meta["styles"] == ["warm, amused"]
+    assert "read_aloud" not in server.requests[-1].meta
+
+    for config in ({"speech_config": {"voice": "Kore"}}, {"temperature": 0.7}):
+        with pytest.raises(_interactions.BadRequestError):
+            await client.aio.interactions.create(model=TTS, input="Hi", generation_config=config)
+
+
+async def test_tts_3_8_reads_square_bracket_tags_aloud(server, client):
+    async def seconds(text: str) -> float:
+        await client.aio.interactions.create(
+            model=TTS, input=text, generation_config={"speech_config": [{"voice": "Kore"}]}
+        )
+        return float(server.requests[-1].meta["seconds"])
+
+    plain = await seconds("That is funny, really it is.")
+    with_event = await seconds("<laugh> That is funny, really it is.")
+    with_square = await seconds("[laughs] That is funny, really it is.")
+    assert with_event == plain  # a sound, not words
+    assert with_square > plain  # read out as words: a regression is heard
+    assert server.requests[-1].meta["read_aloud"] == ["[laughs]"]

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import tts
 from .media import ImageSizes, image_sizes, pcm_tone, png_image, speech_seconds
 from .options import OutputKind, OutputRequest
 from .parsing import latest_user_turn
@@ -134,10 +135,18 @@ def _speech_answer(
     meta: dict[str, Any] = {"kind": "audio", "voice": output.voice, "language": output.language}
     if len(output.voices) > 1:
         meta["voices"] = list(output.voices)
+    styles, speakers = tts.speech_annotations(context.body)
+    if styles:
+        meta["styles"] = styles
+    if speakers:
+        meta["speakers"] = speakers
     if magic.blocked:
         return Answer(kind="audio", finish="safety", block_code="safety", meta=meta)
+    # A transcript: vocal events are sounds, bracketed directions are read aloud (tts.py).
+    if tts.read_aloud(context.text):
+        meta["read_aloud"] = tts.read_aloud(context.text)
     seconds = speech_seconds(
-        context.text,
+        tts.spoken_text(context.text),
         ms_per_char=speech.ms_per_char,
         min_seconds=speech.min_seconds,
         max_seconds=speech.max_seconds,

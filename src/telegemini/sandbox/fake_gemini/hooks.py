@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Protocol
 
+from . import tts
 from .answer import Answer
 from .media import SAMPLE_RATE, ImageSizes, png_dimensions
 from .options import OutputRequest
@@ -57,7 +58,8 @@ async def apply_media(
         return
     if answer.speech_pcm is not None:
         seconds = float(answer.meta.get("seconds", 0.0))
-        request = SpeechRequest(prompt, output.voice, output.language, seconds)
+        words = tts.spoken_text(prompt)  # vocal events are sounds, not words to read
+        request = SpeechRequest(words, output.voice, output.language, seconds)
         pcm = await maker.speech(request)
         answer.speech_pcm = pcm[: (len(pcm) // 2) * 2]
         answer.meta["seconds"] = len(answer.speech_pcm) / 2 / SAMPLE_RATE

@@ -10,6 +10,7 @@ import json
 
 from aiohttp import web
 
+from . import tts
 from .answer import Answer, compose_answer
 from .content import count_tokens, generate_response, model_from_path, stream_chunks
 from .errors import ErrorStyle, error_body, error_response, interactions_code
@@ -164,14 +165,16 @@ class ModelRoutes:
                 style="interactions",
             )
         stream = body.get("stream") is True
+        output = interactions_request(body)
+        refused = tts.rejection(body, model) if output.kind == "audio" else None
+        if refused is not None:
+            return error_response(400, refused, style="interactions")
         turns = [t for stored in chain for t in stored.turns] + new_turns
         system = system_text(body.get("system_instruction"))
         context, raw_latest = build_context(
             "interactions", model, turns, body, system, stream=stream
         )
-        result = await self._answer(
-            request, context, raw_latest, interactions_request(body), "interactions"
-        )
+        result = await self._answer(request, context, raw_latest, output, "interactions")
         if isinstance(result, web.Response):
             return result
         answer = result
