@@ -6,15 +6,24 @@ STAMP  := $(VENV)/.installed
 # The browser tests drive Debian's Chromium: Playwright's own browser download needs the internet.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test lint fmt unit e2e browser sandbox migrate bench lock clean
+DEV    := $(VENV)/.installed-dev
 
+.PHONY: install install-dev run test lint fmt unit e2e browser sandbox migrate bench lock clean
+
+# What the bot needs to run, and nothing else: `make run` never waits for the test tools.
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade "pip>=24"
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e .
 	touch $(STAMP)
 
+# The development tools on top (linters, type checker, test runner, Playwright).
+$(DEV): $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	touch $(DEV)
+
 install: $(STAMP)
+
+install-dev: $(DEV)
 
 run: $(STAMP)
 	$(BIN)/telegemini run
@@ -25,26 +34,26 @@ sandbox: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/telegemini migrate
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-fmt: $(STAMP)
+fmt: $(DEV)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
 test: lint $(CHROMIUM)
 	$(BIN)/pytest -q
 
-unit: $(STAMP)
+unit: $(DEV)
 	$(BIN)/pytest -q tests/unit
 
-e2e: $(STAMP)
+e2e: $(DEV)
 	$(BIN)/pytest -q tests/e2e
 
-browser: $(STAMP) $(CHROMIUM)
+browser: $(DEV) $(CHROMIUM)
 	$(BIN)/pytest -q tests/browser
 
 # Installed once (we are root on CI); without apt-get this fails loudly: the tests never skip.
@@ -53,7 +62,7 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python -m bench
 
 # Re-pin every dependency after changing pyproject.toml.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -106,15 +107,20 @@ def _fast_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
+# Start-up lines that mean nothing to someone trying the sandbox: each run's fresh database
+# is migrated from scratch, and "running as @telegemini_sandbox_bot" is the fake's bot.
+_QUIET_IN_SANDBOX = ("alembic", "telegemini.app")
+
+
 def _start_sandbox(settings: Settings, *, host: str, port: int, open_browser: bool) -> int:
     configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secrets())
+    if logging.getLogger().getEffectiveLevel() >= logging.INFO:
+        for name in _QUIET_IN_SANDBOX:
+            logging.getLogger(name).setLevel(logging.WARNING)
     from telegemini.sandbox.runner import CannotListenError, Sandbox, run_sandbox
 
     def ready(sandbox: Sandbox) -> None:
-        print(
-            f"telegemini sandbox: open {sandbox.url}  (model: {sandbox.model_label}; Ctrl-C stops)"
-        )
-        sys.stdout.flush()
+        print(sandbox.banner(), flush=True)
 
     try:
         asyncio.run(

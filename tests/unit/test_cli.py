@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,9 @@ CREDENTIALS = ("TELEGRAM_BOT_TOKEN", "GOOGLE_API_KEY", "GEMINI_API_KEY", "K_SERV
 class StubSandbox:
     url: str
     model_label: str = "Demo model (offline)"
+
+    def banner(self) -> str:
+        return f"telegemini sandbox is ready\n  chat page  {self.url}"
 
 
 @pytest.fixture
@@ -45,7 +49,7 @@ def test_run_without_a_token_starts_the_sandbox_and_explains(sandbox_runs, capsy
     assert "starting the local sandbox at http://127.0.0.1:8765" in err
     assert "@BotFather" in err
     assert sandbox_runs == [{"host": "127.0.0.1", "port": 8765, "open_browser": True}]
-    assert "open http://127.0.0.1:8765" in out
+    assert "chat page  http://127.0.0.1:8765" in out
 
 
 @pytest.mark.usefixtures("no_credentials")
@@ -68,7 +72,7 @@ def test_on_cloud_run_a_missing_token_is_an_error_not_a_sandbox(monkeypatch, san
 def test_sandbox_command_options(sandbox_runs, capsys):
     assert main(["sandbox", "--port", "0", "--host", "127.0.0.2", "--no-browser"]) == 0
     assert sandbox_runs == [{"host": "127.0.0.2", "port": 0, "open_browser": False}]
-    assert "telegemini sandbox: open http://127.0.0.2:40001" in capsys.readouterr().out
+    assert "chat page  http://127.0.0.2:40001" in capsys.readouterr().out
 
 
 @pytest.mark.usefixtures("no_credentials")
@@ -79,6 +83,14 @@ def test_sandbox_on_a_busy_port_says_so(monkeypatch, capsys):
     monkeypatch.setattr(runner, "run_sandbox", busy)
     assert main(["sandbox", "--no-browser"]) == 1
     assert "cannot listen on 127.0.0.1:8765" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_the_sandbox_start_shows_no_migration_lines(sandbox_runs, capsys):
+    assert main(["sandbox", "--no-browser"]) == 0
+    # Each run's fresh database is migrated from scratch: nothing a newcomer needs to read.
+    assert not logging.getLogger("alembic.runtime.migration").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("telegemini.app").isEnabledFor(logging.INFO)
 
 
 def test_invalid_configuration_lists_every_problem(monkeypatch, tmp_path, capsys):

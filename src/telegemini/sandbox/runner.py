@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import webbrowser
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from aiohttp import web
 
 from telegemini.app import Telegemini
 from telegemini.sandbox.demo import DEMO_CHUNK_DELAY, DEMO_KEY, DEMO_LABEL, demo_server
+from telegemini.sandbox.demo_media import DemoMedia
 from telegemini.sandbox.fake_gemini import FakeGeminiServer
 from telegemini.sandbox.fake_telegram import FakeTelegramServer
 from telegemini.sandbox.people import USERS
@@ -82,6 +84,14 @@ def sandbox_settings(
     return Settings(_env_file=None, **values)
 
 
+def _database_place(url: str) -> str:
+    """``data/sandbox.db`` for a SQLite URL, else the URL without its password."""
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix):
+        return url[len(prefix) :]
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
 def _forget_database(settings: Settings) -> None:
     path = settings.sqlite_path()
     if path is None:
@@ -130,8 +140,9 @@ class Sandbox:
             privacy_mode=True,  # Telegram's default for bots: in groups, only what is for them
             rich_messages=True,  # Bot API 10.1+: answers are rich messages, drafts have Stop
         )
+        self.demo_media = DemoMedia() if self.demo else None
         self.gemini: FakeGeminiServer | None = (
-            demo_server(chunk_delay=chunk_delay) if self.demo else None
+            demo_server(chunk_delay=chunk_delay, media=self.demo_media) if self.demo else None
         )
         label = DEMO_LABEL if self.demo else user_settings.chat_model
         self.sim = SimApi(self.telegram, ModelInfo(demo=self.demo, label=label))
@@ -149,6 +160,28 @@ class Sandbox:
     @property
     def model_label(self) -> str:
         return self.sim.model.label
+
+    def banner(self) -> str:
+        """What the terminal shows once the page answers: where to go, who answers, where the
+        data is, how to stop."""
+        if self.demo:
+            speaks = self.demo_media is not None and self.demo_media.speaks
+            model = f"{DEMO_LABEL}: set GOOGLE_API_KEY in .env to talk to Gemini; voice " + (
+                "by espeak-ng" if speaks else "is a short tone (apt-get install espeak-ng)"
+            )
+        else:
+            model = f"Gemini {self.user_settings.chat_model} (GOOGLE_API_KEY)"
+        admin = USERS[0]
+        rows = (
+            ("chat page", self.url),
+            ("model", model),
+            ("admin", f"{admin.first_name} (user id {admin.id}) has the admin commands"),
+            ("data", f"{_database_place(self.database_url)}, new at every start"),
+            ("stop", "Ctrl-C"),
+        )
+        lines = ["telegemini sandbox is ready"]
+        lines += [f"  {name:<10} {value}" for name, value in rows]
+        return "\n".join(lines)
 
     async def start(self) -> None:
         """Start the fakes, the bot and the page; on failure, stop whatever had started."""
@@ -195,7 +228,7 @@ class Sandbox:
         await bot.start()
         self.bot = bot
         self._url = f"http://{shown}:{port}"
-        log.info("sandbox ready at %s (%s)", self._url, self.model_label)
+        log.debug("sandbox ready at %s (%s)", self._url, self.model_label)
 
     async def _stop_bot(self, bot: Telegemini) -> None:
         self.bot = None

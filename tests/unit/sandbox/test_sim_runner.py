@@ -93,6 +93,13 @@ async def test_the_sandbox_answers_restarts_fresh_and_stops_cleanly(tmp_path: Pa
         await sandbox.start()
         try:
             assert sandbox.model_label == DEMO_LABEL
+            banner = sandbox.banner()
+            assert banner.splitlines()[0] == "telegemini sandbox is ready"
+            assert f"chat page  {sandbox.url}" in banner
+            assert f"model      {DEMO_LABEL}: set GOOGLE_API_KEY" in banner
+            assert "admin      Alice (user id 1001)" in banner
+            assert f"data       {tmp_path / 'sandbox.db'}, new at every start" in banner
+            assert "stop       Ctrl-C" in banner
             text, voice = await chat(sandbox, f"hello {run}", 2)
             # The sandbox's Telegram has rich messages (Bot API 10.1): the answer is one.
             assert "text" not in text
