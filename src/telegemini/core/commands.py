@@ -1,5 +1,5 @@
 """The commands everyone has: /start /help /reset /mode /settings /lang /voice /language /usage
-and the image commands. Admin commands live in admin.py."""
+/id and the image commands. Admin commands live in admin.py."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("hd", "commands.hd", Feature.IMAGES),
     CommandInfo("batch", "commands.batch", Feature.IMAGES),
     CommandInfo("usage", "commands.usage", Feature.CHAT),
+    CommandInfo("id", "commands.id", Feature.CHAT),
     CommandInfo("ban", "commands.ban", Feature.ADMIN, admin=True),
     CommandInfo("unban", "commands.unban", Feature.ADMIN, admin=True),
     CommandInfo("tier", "commands.tier", Feature.ADMIN, admin=True),
@@ -113,7 +114,14 @@ class Commands:
             )
         elif name == "start":
             text = t("start.welcome", name=message.user.first_name, commands=command_list(t))
-            await out.send(Reply(text, markdown=False))
+            await out.send(
+                Reply(f"{text}\n\n{t('id.user', user_id=message.user.id)}", markdown=False)
+            )
+        elif name == "id":
+            lines = [t("id.user", user_id=message.user.id)]
+            if message.chat.id != message.user.id:  # a group: its id is for ALLOWED_CHAT_IDS
+                lines.append(t("id.chat", chat_id=message.chat.id))
+            await out.send(Reply("\n".join(lines), markdown=False))
         elif name == "help":
             await out.send(Reply(t("help.text", commands=command_list(t)), markdown=False))
         elif name == "stop":

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from telegemini.core.models import ChatKey, UserRef
+from telegemini.core.models import ChatKey, ChatRef, ChatType, UserRef
 from telegemini.errors import ModelRefused, UpstreamBusy
 from tests.helpers.world import World
 
@@ -20,6 +20,16 @@ async def test_start_greets_by_name_in_the_users_language(world):
     out = await world.send(command="start", user=user("zh-hans"))
     assert out.texts[0].startswith("你好，Ada")
     assert "/reset" in out.texts[0]
+
+
+async def test_start_and_id_tell_the_user_their_numeric_id(world):
+    out = await world.send(command="start", user=user("es"))
+    assert out.texts[0].endswith("Tu id de usuario de Telegram: 7")
+    out = await world.send(command="id", user=user())
+    assert out.texts == ["Your Telegram user id: 7"]
+    group = ChatRef(-100123, ChatType.SUPERGROUP, "Team")
+    out = await world.send(command="id", user=user(), chat=group)
+    assert out.texts == ["Your Telegram user id: 7\nThis chat's id: -100123"]
 
 
 async def test_traditional_chinese_users_get_traditional_text(world):
