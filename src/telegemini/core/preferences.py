@@ -13,6 +13,7 @@ from telegemini.core.buttons import MENU, Setting, SettingPress
 from telegemini.core.i18n import LANGUAGES, Translator
 from telegemini.core.models import Button, Mode, Preferences, Reply
 from telegemini.core.modes import DEFAULT_TARGET_LANGUAGE, LANGUAGE_NAMES
+from telegemini.core.voice import VOICE_STYLES
 
 UI_LANGUAGE_NAMES = {
     "en": "English",
@@ -121,18 +122,24 @@ class PreferenceScreens:
         return Reply("\n".join(lines), markdown=False, buttons=(*_rows(buttons, 1), self._back(t)))
 
     def voice_screen(self, prefs: Preferences, t: Translator) -> Reply:
+        """The voice choice alone, each voice with a word on how it sounds; voice replies are
+        switched on and off in /settings (or /voice on|off), never here."""
         effective = self._effective(prefs)
         state = t("settings.on") if effective.voice_replies else t("settings.off")
-        flip = "off" if effective.voice_replies else "on"
-        toggle = Button(t("button.voice_replies", state=state), _press(Setting.VOICE_REPLIES, flip))
         voices = [
-            Button(_mark(v, v == effective.voice), _press(Setting.VOICE, v)) for v in self._voices
+            Button(_mark(self.voice_label(v, t), v == effective.voice), _press(Setting.VOICE, v))
+            for v in self._voices
         ]
         return Reply(
-            t("voice.pick", state=state, voice=effective.voice),
+            t("voice.pick", state=state, voice=self.voice_label(effective.voice, t)),
             markdown=False,
-            buttons=((toggle,), *_rows(voices, 3), self._back(t)),
+            buttons=(*_rows(voices, 2), self._back(t)),
         )
+
+    def voice_label(self, voice: str, t: Translator) -> str:
+        """``Kore · firm``: the name, and how it sounds in the user's language."""
+        style = VOICE_STYLES.get(voice)
+        return f"{voice} · {t(f'voice_style.{style}')}" if style else voice
 
     def ui_screen(self, prefs: Preferences, t: Translator) -> Reply:
         buttons = [
@@ -173,7 +180,7 @@ class PreferenceScreens:
         if setting is Setting.MODE and value in {m.value for m in Mode}:
             return replace(prefs, mode=Mode(value)), Setting.MODE
         if setting is Setting.VOICE_REPLIES and on_off:
-            return replace(prefs, voice_replies=value == "on"), Setting.VOICE
+            return replace(prefs, voice_replies=value == "on"), Setting.SETTINGS
         if setting is Setting.VOICE and value in self._voices:
             return replace(prefs, voice=value), Setting.VOICE
         if setting is Setting.EXPRESSIVE and on_off:

@@ -67,6 +67,20 @@ VOICES: tuple[str, ...] = (
     "Achird", "Zubenelgenubi", "Vindemiatrix", "Sadachbia", "Sadaltager", "Sulafat",
 )  # fmt: skip
 
+# How each voice sounds, in a word, as Google's voice list describes them; /voice shows the
+# word (from the catalog's [voice_style] table, in the user's language) beside the name.
+VOICE_STYLES: dict[str, str] = {
+    "Kore": "firm", "Puck": "upbeat", "Charon": "informative", "Zephyr": "bright",
+    "Fenrir": "excitable", "Leda": "youthful", "Orus": "firm", "Aoede": "breezy",
+    "Callirrhoe": "easy_going", "Autonoe": "bright", "Enceladus": "breathy", "Iapetus": "clear",
+    "Umbriel": "easy_going", "Algieba": "smooth", "Despina": "smooth", "Erinome": "clear",
+    "Algenib": "gravelly", "Rasalgethi": "informative", "Laomedeia": "upbeat",
+    "Achernar": "soft", "Alnilam": "firm", "Schedar": "even", "Gacrux": "mature",
+    "Pulcherrima": "forward", "Achird": "friendly", "Zubenelgenubi": "casual",
+    "Vindemiatrix": "gentle", "Sadachbia": "lively", "Sadaltager": "knowledgeable",
+    "Sulafat": "warm",
+}  # fmt: skip
+
 
 def audio_mime(attachment: Attachment) -> str | None:
     """The MIME type Gemini gets for an audio attachment, or None if it is not audio we take."""

@@ -63,5 +63,38 @@ def test_every_screen_fits_telegram_limits(language):
 def test_current_choice_is_marked():
     reply = screens.voice_screen(Preferences(voice="Charon"), Translator("en"))
     labels = [b.label for row in reply.buttons for b in row]
-    assert "✓ Charon" in labels
-    assert "Kore" in labels
+    assert "✓ Charon · informative" in labels
+    assert "Kore · firm" in labels
+
+
+def test_voice_replies_switch_in_settings_and_stay_there():
+    settings = screens.settings_screen(Preferences(), Translator("en"))
+    [switch] = [b for row in settings.buttons for b in row if b.label == "Voice replies: on"]
+    applied = screens.apply(switch.action, Preferences())
+    assert applied == (Preferences(voice_replies=False), Setting.SETTINGS)
+    labels = [
+        b.label
+        for row in screens.screen(applied[1], applied[0], Translator("en")).buttons
+        for b in row
+    ]
+    assert "Voice replies: off" in labels
+    assert "Puck · upbeat" not in labels  # the voice list is a screen of its own
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans", "zh-hant", "es", "ru"])
+def test_the_voice_list_is_the_choice_alone_each_voice_described(language):
+    t = Translator(language)
+    reply = screens.voice_screen(Preferences(voice_replies=False), t)
+    actions = [b.action for row in reply.buttons for b in row]
+    assert all(a.setting is not Setting.VOICE_REPLIES for a in actions)
+    labels = [b.label for row in reply.buttons[:-1] for b in row]  # the last row goes back
+    assert len(labels) == len(VOICES) == 30
+    for label, voice in zip(labels, VOICES, strict=True):
+        name, _, style = label.removeprefix("✓ ").partition(" · ")
+        assert name == voice
+        assert style
+        assert not style.startswith("voice_style.")  # a catalog word, not a missing key
+    assert (
+        "Zephyr · bright"
+        in screens.voice_screen(Preferences(), Translator("en")).buttons[1][1].label
+    )
