@@ -35,10 +35,24 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_the_architecture_map_names_every_module_of_the_telegram_layer():
+def _documented(module: str, architecture: str) -> bool:
+    """``core/chat.py`` is named in the map, or its package has a line naming ``chat.py``."""
+    if f"`{module}`" in architecture:
+        return True
+    package, _, name = module.rpartition("/")
+    return any(
+        f"`{package}/`" in line and f"`{name}`" in line for line in architecture.splitlines()
+    )
+
+
+def test_the_architecture_map_names_every_module():
     architecture = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
-    modules = sorted((ROOT / "src" / "telegemini" / "tg").glob("*.py"))
-    missing = [
-        m.name for m in modules if m.stem != "__init__" and f"tg/{m.name}" not in architecture
+    source = ROOT / "src" / "telegemini"
+    modules = [
+        path.relative_to(source).as_posix()
+        for path in sorted(source.rglob("*.py"))
+        if path.name != "__init__.py" and "migrations/versions" not in path.as_posix()
     ]
+    assert len(modules) > 100  # the walk found the package
+    missing = [m for m in modules if not _documented(m, architecture)]
     assert missing == []
