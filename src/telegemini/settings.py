@@ -112,6 +112,14 @@ class Settings(BaseSettings):
         default=True,
         description="Let the model search the web (Google Search grounding) and cite sources.",
     )
+    documents_enabled: bool = Field(
+        default=True,
+        description="Read the PDFs, text and code files users send (users can turn it off).",
+    )
+    url_context_enabled: bool = Field(
+        default=True,
+        description="Read the web pages a message links to (URL context); answers list them.",
+    )
     image_model: str = Field(
         default="gemini-3-pro-image", description="Image model (Nano Banana Pro): 1K, 2K, 4K."
     )

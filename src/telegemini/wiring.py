@@ -20,6 +20,7 @@ from telegemini.core.assistant import Assistant, AssistantConfig
 from telegemini.core.captcha import CaptchaConfig, CaptchaDesk
 from telegemini.core.chat import DEFAULT_SYSTEM_INSTRUCTION, ChatConfig, ChatService
 from telegemini.core.conversation import Conversation, ConversationConfig, error_reference
+from telegemini.core.documents import DocumentReader
 from telegemini.core.guards import (
     DEFAULT_RATES,
     Guard,
@@ -145,6 +146,7 @@ def build_assistant(
         ConversationConfig(
             custom_instruction=settings.system_prompt, autoban_after=settings.moderation_autoban
         ),
+        documents=DocumentReader(files),
     )
     alert_targets = [settings.alert_chat_id] if settings.alert_chat_id else settings.admin_user_ids
     return Assistant(
@@ -159,6 +161,8 @@ def build_assistant(
             voice_replies_default=settings.voice_enabled,
             default_voice=settings.tts_voice,
             search_enabled=settings.google_search_enabled,
+            documents_enabled=settings.documents_enabled,
+            url_context_enabled=settings.url_context_enabled,
         ),
         observer=observer,
     )

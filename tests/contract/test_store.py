@@ -100,6 +100,7 @@ async def test_preferences_default_then_persist_per_chat_and_user(store):
         target_language="Spanish",
         ui_language="ru",
         expressive=True,
+        reading=False,
     )
     await store.save_preferences(1, 2, chosen)
     assert await store.load_preferences(1, 2) == chosen

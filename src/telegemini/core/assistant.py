@@ -55,6 +55,8 @@ class AssistantConfig:
     voice_replies_default: bool = True
     default_voice: str = "Kore"
     search_enabled: bool = False  # the operator's GOOGLE_SEARCH_ENABLED
+    documents_enabled: bool = True  # the operator's DOCUMENTS_ENABLED
+    url_context_enabled: bool = True  # the operator's URL_CONTEXT_ENABLED
 
 
 def translator(prefs: Preferences, user: UserRef | UserRecord) -> Translator:
@@ -91,11 +93,15 @@ class Assistant:
     def effective(self, prefs: Preferences) -> Effective:
         default = self._config.voice_replies_default
         allowed = self._config.search_enabled
+        reading = prefs.reading is not False
         return Effective(
             voice_replies=prefs.voice_replies if prefs.voice_replies is not None else default,
             voice=prefs.voice or self._config.default_voice,
             search=allowed and prefs.search is not False,
             search_available=allowed,
+            documents=self._config.documents_enabled and reading,
+            url_context=self._config.url_context_enabled and reading,
+            reading_available=self._config.documents_enabled or self._config.url_context_enabled,
         )
 
     # --- messages ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ class Setting(StrEnum):
     EXPRESSIVE = "ex"
     SEARCH = "ws"
     THINKING = "th"
+    READING = "rd"  # files and links read
 
 
 MENU = "menu"  # the value that opens a setting's screen instead of choosing

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 from telegemini.core import modes
 from telegemini.core.chat import ChatService
+from telegemini.core.documents import DocumentReader, has_url, is_document, label
 from telegemini.core.guards import Guard, QuotaExceeded, UserPayer
 from telegemini.core.i18n import Translator
 from telegemini.core.images import ImageService, kind_of, split_ratio
@@ -34,7 +35,7 @@ from telegemini.core.ports import ChatOutput, Store
 from telegemini.core.preferences import Effective
 from telegemini.core.sources import SearchLabels
 from telegemini.core.voice import VoiceService, is_audio
-from telegemini.errors import UnsupportedMedia, UserFacingError
+from telegemini.errors import ReadingOff, UnsupportedMedia, UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,9 @@ class Conversation:
         guard: Guard,
         blocklist: Blocklist,
         config: ConversationConfig | None = None,
+        documents: DocumentReader | None = None,
     ) -> None:
+        self._documents = documents  # None: no file is read
         self._chat = chat
         self._store = store
         self._voice = voice
@@ -105,6 +108,7 @@ class Conversation:
     async def handle(self, message: IncomingMessage, caller: Caller) -> None:
         audio = next((a for a in message.attachments if is_audio(a)), None)
         photos = tuple(a for a in message.attachments if a.kind is AttachmentKind.PHOTO)
+        documents = tuple(a for a in message.attachments if is_document(a) and not is_audio(a))
         mode = caller.prefs.mode
         if message.unsupported and audio is None and not photos and not message.parts:
             raise UnsupportedMedia(f"update {message.update_id}")
@@ -122,10 +126,12 @@ class Conversation:
             and not message.text.strip()
         ):
             raise UnsupportedMedia("a photo in a text mode")
+        if documents:
+            self._check_documents(documents, caller)
         await self.moderate(caller, message.text)
         await self._guard.throttle(caller.user, "messages")
-        async with self._guard.billed(caller.user, "messages"):
-            answer = await self._answer(message, caller, audio, photos)
+        async with self._guard.billed(caller.user, "messages"):  # a document is one message too
+            answer = await self._answer(message, caller, audio, photos, documents)
         if answer and caller.effective.voice_replies and mode is not Mode.TRANSCRIPTION:
             await self._speak(answer, caller)
 
@@ -135,6 +141,7 @@ class Conversation:
         caller: Caller,
         audio: Attachment | None,
         photos: tuple[Attachment, ...],
+        documents: tuple[Attachment, ...] = (),
     ) -> str:
         mode = caller.prefs.mode
         parts: list[Part] = list(message.parts)
@@ -144,6 +151,10 @@ class Conversation:
             parts.append(await self._voice.listen(audio))
         if mode is Mode.ASSISTANT:
             parts.extend([await self.images.look_at(photo) for photo in photos])
+        if documents and self._documents is not None and mode is not Mode.TRANSCRIPTION:
+            if not message.text.strip() and mode is Mode.ASSISTANT:
+                parts.append(TextPart(modes.ABOUT_DOCUMENT))
+            parts.extend([await self._documents.read(document) for document in documents])
         if not parts:
             parts = [TextPart(message.text)]
         if mode is Mode.TRANSCRIPTION:
@@ -158,14 +169,20 @@ class Conversation:
             Mode.ASSISTANT,
             expressive=caller.prefs.expressive and caller.effective.voice_replies,
             custom_assistant=self._config.custom_instruction,
+            documents=caller.effective.documents,
         )
         label_key = "transcript.voice_message" if audio is not None else "transcript.photo"
+        transcript = message.text.strip() or caller.t(label_key)
+        if documents:  # "📄 report.pdf", so a chain seeded from the transcript knows of it
+            transcript = "\n".join([*(label(d) for d in documents), message.text.strip()]).strip()
+        reads_pages = caller.effective.url_context and has_url(message.text)
         return await self._chat.answer(
             message.key,
             parts,
             caller.out,
             instruction=instruction,
-            transcript_text=message.text.strip() or caller.t(label_key),
+            transcript_text=transcript,
+            pages=caller.t("search.pages") if reads_pages else None,
             tools=ImageTool(self, message, caller, photos),
             search=(
                 SearchLabels(caller.t("search.searching"), caller.t("search.sources"))
@@ -175,6 +192,17 @@ class Conversation:
             stopped_note=caller.t("answer.stopped"),
             thinking_label=caller.t("answer.thinking") if caller.prefs.show_thinking else None,
         )
+
+    def _check_documents(self, documents: tuple[Attachment, ...], caller: Caller) -> None:
+        """Files are refused before any download or charge: where files are not read (the
+        operator's DOCUMENTS_ENABLED, the user's /settings), a kind the model cannot read, or a
+        file over the limits."""
+        if caller.prefs.mode not in (Mode.ASSISTANT, Mode.TRANSLATION):
+            return  # transcription and image modes answer without them, as they say
+        if self._documents is None or not caller.effective.documents:
+            raise ReadingOff("documents", by_user=caller.prefs.reading is False)
+        for document in documents:
+            self._documents.check(document)
 
     async def _speak(self, answer: str, caller: Caller) -> None:
         try:

@@ -24,6 +24,9 @@ DOCUMENTS = (
     "(pp. 3-4)."
 )
 
+# The user's turn when a file came without a question.
+ABOUT_DOCUMENT = "Summarise this file briefly, in the language of our conversation."
+
 TRANSCRIPTION = (
     "You are a transcription service. Transcribe the user's audio faithfully and verbatim, in "
     "the language spoken; do not translate, summarise or answer it. Start with one line "

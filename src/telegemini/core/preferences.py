@@ -33,6 +33,9 @@ class Effective:
     voice: str
     search: bool = False  # web search available and not turned off by the user
     search_available: bool = False  # the operator allows search at all
+    documents: bool = False  # files the user sends are read (DOCUMENTS_ENABLED, /settings)
+    url_context: bool = False  # web pages a message names are read (URL_CONTEXT_ENABLED, ...)
+    reading_available: bool = False  # the operator allows files or links at all
 
 
 def _mark(label: str, chosen: bool) -> str:
@@ -76,6 +79,9 @@ class PreferenceScreens:
         if effective.search_available:
             text += "\n" + t("settings.search", state=on_off[effective.search])
         text += "\n" + t("settings.thinking", state=on_off[prefs.show_thinking])
+        reading = effective.documents or effective.url_context
+        if effective.reading_available:
+            text += "\n" + t("settings.reading", state=on_off[reading])
         flip = "off" if effective.voice_replies else "on"
         buttons: tuple[tuple[Button, ...], ...] = (
             (Button(t("button.mode", mode=self.mode_name(prefs.mode, t)), _press(Setting.MODE)),),
@@ -108,6 +114,12 @@ class PreferenceScreens:
                 _press(Setting.SEARCH, "off" if effective.search else "on"),
             )
             buttons = (*buttons, (search,))
+        if effective.reading_available:
+            read = Button(
+                t("button.reading", state=on_off[reading]),
+                _press(Setting.READING, "off" if reading else "on"),
+            )
+            buttons = (*buttons, (read,))
         return Reply(text, markdown=False, buttons=buttons)
 
     def mode_screen(self, prefs: Preferences, t: Translator) -> Reply:
@@ -187,6 +199,8 @@ class PreferenceScreens:
             return replace(prefs, expressive=value == "on"), Setting.SETTINGS
         if setting is Setting.SEARCH and on_off:
             return replace(prefs, search=value == "on"), Setting.SETTINGS
+        if setting is Setting.READING and on_off:
+            return replace(prefs, reading=value == "on"), Setting.SETTINGS
         if setting is Setting.THINKING and on_off:
             return replace(prefs, show_thinking=value == "on"), Setting.SETTINGS
         if setting is Setting.TARGET and value in TARGET_CHOICES:

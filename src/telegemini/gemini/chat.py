@@ -17,6 +17,7 @@ from telegemini.core.models import (
     ChatCompleted,
     ChatEvent,
     ChatRequest,
+    DocumentPart,
     ImagePart,
     Part,
     Searching,
@@ -35,12 +36,32 @@ from telegemini.gemini.retry import RetryPolicy
 log = logging.getLogger(__name__)
 
 
-def content_block(part: Part) -> dict[str, Any]:
-    """An Interactions content block. Media go as base64 *strings*: the SDK corrupts raw bytes."""
+PDF = "application/pdf"
+
+
+def content_blocks(part: Part) -> list[dict[str, Any]]:
+    """Interactions content blocks. Media go as base64 *strings*: the SDK corrupts raw bytes.
+
+    A document is named first (``File: report.pdf``) so the model can refer to it by name; a PDF
+    follows as a ``document`` block (inline up to 50 MB, above Telegram's 20 MB download cap), a
+    text file as text: ``text/plain`` is not among the document block's MIME types."""
     if isinstance(part, TextPart):
-        return {"type": "text", "text": part.text}
-    kind = "audio" if isinstance(part, AudioPart) else "image"
-    assert isinstance(part, AudioPart | ImagePart)
+        return [{"type": "text", "text": part.text}]
+    if isinstance(part, DocumentPart):
+        if part.mime_type != PDF:
+            text = part.data.decode("utf-8", errors="replace")
+            return [{"type": "text", "text": f"File: {part.name}\n\n{text}"}]
+        return [{"type": "text", "text": f"File: {part.name}"}, _media("document", part)]
+    return [_media("audio" if isinstance(part, AudioPart) else "image", part)]
+
+
+def content_block(part: Part) -> dict[str, Any]:
+    """The one block of a text, audio or image part (a document may need two)."""
+    [block] = content_blocks(part)
+    return block
+
+
+def _media(kind: str, part: AudioPart | ImagePart | DocumentPart) -> dict[str, Any]:
     return {
         "type": kind,
         "data": base64.b64encode(part.data).decode("ascii"),
@@ -57,7 +78,7 @@ def input_steps(parts: list[Part], history: list[Turn]) -> list[dict[str, Any]]:
         }
         for turn in history
     ]
-    steps.append({"type": "user_input", "content": [content_block(p) for p in parts]})
+    steps.append({"type": "user_input", "content": [b for p in parts for b in content_blocks(p)]})
     return steps
 
 
@@ -117,6 +138,8 @@ class GeminiChatModel:
         ]
         if request.search:
             tools.append({"type": "google_search"})
+        if request.url_context:  # the URLs themselves are in the message text
+            tools.append({"type": "url_context"})
         if tools:
             body["tools"] = tools
 
@@ -167,6 +190,7 @@ class GeminiChatModel:
         pieces: list[str] = []
         calls: dict[int, dict[str, Any]] = {}  # function calls being streamed, by step index
         sources: list[Source] = []
+        pages: list[Source] = []  # read with URL context, in order
         stream = await self._client.aio.interactions.create(**body, stream=True, timeout=seconds)
         async with stream:
             async for event in stream:
@@ -177,6 +201,8 @@ class GeminiChatModel:
                         yield Started(interaction_id)
                 elif kind == "step.start" and getattr(event.step, "type", None) in _SEARCH_STEPS:
                     yield Searching()
+                elif kind == "step.start" and _is_page_result(event.step):
+                    pages.extend(_pages_read(event.step))
                 elif kind == "step.start" and getattr(event.step, "type", None) == "function_call":
                     step = event.step
                     calls[event.index] = {
@@ -199,6 +225,8 @@ class GeminiChatModel:
                         calls[event.index]["streamed"] += delta.arguments or ""
                     elif delta_type == "text_annotation_delta":
                         sources.extend(_sources(delta.annotations))
+                    elif delta_type == "url_context_result":
+                        pages.extend(_pages_read(delta))
                 elif kind == "step.stop" and event.index in calls:
                     yield _tool_call(calls.pop(event.index))
                 elif kind == "interaction.completed":
@@ -210,11 +238,30 @@ class GeminiChatModel:
         if not interaction_id:
             raise UpstreamUnavailable("stream ended without an interaction id")
         yield ChatCompleted(
-            interaction_id=interaction_id, text="".join(pieces), sources=tuple(sources)
+            interaction_id=interaction_id,
+            text="".join(pieces),
+            sources=tuple(sources),
+            pages=tuple(pages),
         )
 
 
 _SEARCH_STEPS = frozenset({"google_search_call"})
+
+
+def _is_page_result(step: Any) -> bool:
+    return getattr(step, "type", None) == "url_context_result"
+
+
+def _pages_read(result: Any) -> list[Source]:
+    """The pages a ``url_context_result`` says were fetched (``success``; a page that failed,
+    is behind a paywall or unsafe was not read)."""
+    if getattr(result, "is_error", None):
+        return []
+    return [
+        Source(url=str(item.url))
+        for item in getattr(result, "result", None) or []
+        if getattr(item, "url", None) and getattr(item, "status", None) in (None, "success")
+    ]
 
 
 def _sources(annotations: Any) -> list[Source]:

@@ -497,6 +497,7 @@ class SqlStore:
             expressive=bool(row.expressive),
             search=row.search,
             show_thinking=bool(row.show_thinking),
+            reading=row.reading,
         )
 
     async def save_preferences(self, chat_id: int, user_id: int, prefs: Preferences) -> None:
@@ -509,6 +510,7 @@ class SqlStore:
             "expressive": prefs.expressive,
             "search": prefs.search,
             "show_thinking": prefs.show_thinking,
+            "reading": prefs.reading,
             "updated_at": _now(),
         }
         statement = (

@@ -108,6 +108,7 @@ preferences = Table(
     Column("expressive", Boolean, nullable=False, default=False),
     Column("search", Boolean, nullable=True),
     Column("show_thinking", Boolean, nullable=False, server_default=false()),
+    Column("reading", Boolean, nullable=True),  # files and links read (NULL: the operator's)
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

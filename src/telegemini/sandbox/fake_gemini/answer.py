@@ -14,6 +14,7 @@ from . import tts
 from .media import ImageSizes, image_sizes, pcm_tone, png_image, speech_seconds
 from .options import OutputKind, OutputRequest
 from .parsing import latest_user_turn
+from .reading import PageRead, read_pages
 from .script import FinishKind, Magic, RequestContext, Script, default_reply
 
 BLOCK_MESSAGE = "The response was blocked because it may violate the safety policy."
@@ -76,6 +77,15 @@ class Answer:
     meta: dict[str, Any] = field(default_factory=dict)
     function_call: tuple[str, dict[str, Any]] | None = None
     """A call of one of the request's function tools (name, arguments) instead of text."""
+    pages: list[PageRead] = field(default_factory=list)
+    """Web pages read with the `url_context` tool (its call and result steps)."""
+    page_citations: list[Citation] = field(default_factory=list)
+
+    @property
+    def citations(self) -> list[Citation]:
+        """Every `url_citation` of the text: search grounding, then the pages read."""
+        found = list(self.grounding.citations) if self.grounding is not None else []
+        return found + self.page_citations
 
     @property
     def blocked(self) -> bool:
@@ -122,9 +132,13 @@ def compose_answer(
     if output.google_search and (magic.search or _NEWS_WORD.search(context.text)):
         text, answer.grounding = _grounded(text, context.text)
         answer.meta["grounding"] = True
+    if output.url_context:
+        answer.pages = read_pages(context.text)
+        text, answer.page_citations = _with_pages(text, answer.pages)
+        answer.meta["pages"] = [[p.url, p.status] for p in answer.pages]
     answer.text = text
     answer.chunks = list(reply.chunks) if reply.chunks is not None else split_chunks(text)
-    if answer.grounding is not None and reply.chunks is not None:
+    if text != reply.full_text and reply.chunks is not None:
         answer.chunks.append(text[len(reply.full_text) :])
     return answer
 
@@ -231,6 +245,21 @@ def _grounded(text: str, query: str) -> tuple[str, Grounding]:
         citations.append(Citation(offset, offset + size, sentence, url, title))
         offset += size + 1
     return full, Grounding(queries=(query or "news",), citations=tuple(citations))
+
+
+def _with_pages(text: str, pages: list[PageRead]) -> tuple[str, list[Citation]]:
+    """Append one cited sentence per page read successfully."""
+    read = [page for page in pages if page.status == "success"]
+    if not read:
+        return text, []
+    prefix = f"{text}\n\n" if text else ""
+    offset = len(prefix.encode())
+    citations = []
+    for page in read:
+        size = len(page.sentence.encode())
+        citations.append(Citation(offset, offset + size, page.sentence, page.url, page.title))
+        offset += size + 1
+    return prefix + " ".join(page.sentence for page in read), citations
 
 
 def split_chunks(text: str) -> list[str]:

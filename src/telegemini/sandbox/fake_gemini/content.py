@@ -119,7 +119,22 @@ def _candidate(answer: Answer, parts: list[Json], *, final: bool) -> Json:
         candidate["finishReason"] = "MAX_TOKENS" if answer.finish == "max_tokens" else "STOP"
         if answer.grounding is not None:
             candidate["groundingMetadata"] = grounding_metadata(answer)
+        if answer.pages:
+            candidate["urlContextMetadata"] = {
+                "urlMetadata": [
+                    {"retrievedUrl": p.url, "urlRetrievalStatus": _RETRIEVAL[p.status]}
+                    for p in answer.pages
+                ]
+            }
     return candidate
+
+
+_RETRIEVAL = {
+    "success": "URL_RETRIEVAL_STATUS_SUCCESS",
+    "error": "URL_RETRIEVAL_STATUS_ERROR",
+    "paywall": "URL_RETRIEVAL_STATUS_PAYWALL",
+    "unsafe": "URL_RETRIEVAL_STATUS_UNSAFE",
+}
 
 
 def grounding_metadata(answer: Answer) -> Json:

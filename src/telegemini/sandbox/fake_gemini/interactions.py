@@ -103,6 +103,12 @@ def output_steps(
                 "result": [{"search_suggestions": f"<div class='fake-search'>{chips}</div>"}],
             }
         )
+    if answer.pages:
+        call_id = f"uc_{interaction_id[-8:]}"
+        urls = [page.url for page in answer.pages]
+        steps.append({"type": "url_context_call", "id": call_id, "arguments": {"urls": urls}})
+        result = [{"url": page.url, "status": page.status} for page in answer.pages]
+        steps.append({"type": "url_context_result", "call_id": call_id, "result": result})
     if answer.function_call is not None:
         name, arguments = answer.function_call
         steps.append(
@@ -117,7 +123,7 @@ def output_steps(
     content: list[Json] = []
     if answer.text:
         block: Json = {"type": "text", "text": answer.text}
-        if answer.grounding is not None:
+        if answer.citations:
             block["annotations"] = citation_annotations(answer)
         content.append(block)
     if answer.image_png is not None:
@@ -143,9 +149,8 @@ def audio_block(pcm: bytes, *, wav: bool) -> Json:
 
 
 def citation_annotations(answer: Answer) -> list[Json]:
-    """`url_citation` annotations (`_gaos/types/interactions/urlcitation.py`), byte offsets."""
-    if answer.grounding is None:
-        return []
+    """`url_citation` annotations (`_gaos/types/interactions/urlcitation.py`), byte offsets:
+    the search grounding's, then the pages read's."""
     return [
         {
             "type": "url_citation",
@@ -154,7 +159,7 @@ def citation_annotations(answer: Answer) -> list[Json]:
             "start_index": c.start,
             "end_index": c.end,
         }
-        for c in answer.grounding.citations
+        for c in answer.citations
     ]
 
 
@@ -297,7 +302,7 @@ def _step_events(index: int, step: Json, answer: Answer, *, cut: bool) -> list[E
     events.extend(_delta(index, {"type": "text", "text": c}) for c in chunks)
     if cut:
         return events
-    if answer.grounding is not None:
+    if answer.citations:
         cited = {"type": "text_annotation_delta", "annotations": citation_annotations(answer)}
         events.append(_delta(index, cited))
     if answer.image_png is not None:

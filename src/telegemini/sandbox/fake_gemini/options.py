@@ -27,6 +27,7 @@ class OutputRequest:
     aspect_ratio: str | None = None
     image_size: str | None = None
     google_search: bool = False
+    url_context: bool = False
 
     @property
     def voice(self) -> str | None:
@@ -53,6 +54,7 @@ def interactions_request(body: Mapping[str, Any]) -> OutputRequest:
         aspect_ratio=_str(image_format.get("aspect_ratio") or image_config.get("aspect_ratio")),
         image_size=_str(image_format.get("image_size") or image_config.get("image_size")),
         google_search=any(t.get("type") == "google_search" for t in tools),
+        url_context=any(t.get("type") == "url_context" for t in tools),
     )
 
 
@@ -70,6 +72,7 @@ def generate_content_request(model: str, body: Mapping[str, Any]) -> OutputReque
         aspect_ratio=_str(pick(image_config, "aspect_ratio", "aspectRatio")),
         image_size=_str(pick(image_config, "image_size", "imageSize")),
         google_search=any("googleSearch" in t or "google_search" in t for t in tools),
+        url_context=any("urlContext" in t or "url_context" in t for t in tools),
     )
 
 

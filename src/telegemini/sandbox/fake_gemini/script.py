@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .parsing import Turn
+from .reading import document_reply
 
 FinishKind = Literal["stop", "max_tokens", "safety", "error"]
 """How a scripted reply ends: normally, cut by the token limit, blocked, or failed."""
@@ -231,9 +232,13 @@ def long_reply(length: int) -> str:
 
 
 def default_reply(context: RequestContext, magic: Magic) -> ScriptedReply:
-    """The fake's own answer: Markdown, long prose, or the echo of the conversation."""
+    """The fake's own answer: Markdown, long prose, a quote from the file sent (`reading`), or
+    the echo of the conversation."""
     if magic.markdown:
         return ScriptedReply(text=MARKDOWN_REPLY)
     if magic.long is not None:
         return ScriptedReply(text=long_reply(magic.long))
+    about_file = document_reply(context.turns, context.text)
+    if about_file is not None:
+        return ScriptedReply(text=about_file)
     return ScriptedReply(text=echo_reply(context.text, context.history))
