@@ -4,6 +4,8 @@ refused, and the Stop button under a streamed rich draft."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from telegemini.core.models import ChatKey
@@ -78,10 +80,21 @@ async def test_the_stop_button_under_a_rich_draft_stops_the_answer(start_bot, ri
         timeout=8,
         what="a draft with a Stop button",
     )
+    pressed_at = time.monotonic()
     rich.press_stop(alice)
     [message] = await rich.wait_for_bot_messages(alice.id, 1, timeout=3)
     assert message["_rich_text"].rstrip().endswith("(stopped)")
     assert len(message["_rich_text"]) < 4000
+    # The model's stream was closed by the bot, within a second: nothing more generated.
+    [stream] = [r for r in gemini.requests if "stream_end" in r.meta]
+    await rich.wait_until(lambda: "stream_ended_at" in stream.meta, timeout=3, what="stream end")
+    assert stream.meta["stream_end"] == "cut"
+    assert stream.meta["stream_ended_at"] - pressed_at < 1.0
+    # The partial answer is the conversation's memory: the next question chains on it.
+    rich.send_text(alice, "go on")
+    await rich.wait_for_bot_messages(alice.id, 2)
+    follow_up = gemini.interaction_requests()[-1]
+    assert follow_up["previous_interaction_id"] == stream.meta["interaction_id"]
 
 
 async def test_thinking_when_asked_for_shows_collapsed_and_is_never_kept_or_spoken(

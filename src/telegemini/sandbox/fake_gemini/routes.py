@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from aiohttp import web
 
@@ -14,7 +15,7 @@ from . import tts
 from .answer import Answer, compose_answer
 from .content import count_tokens, generate_response, model_from_path, stream_chunks
 from .errors import ErrorStyle, error_body, error_response, interactions_code
-from .hooks import apply_media
+from .hooks import apply_media, image_inputs
 from .interactions import (
     Event,
     StoredInteraction,
@@ -103,7 +104,8 @@ class ModelRoutes:
             await asyncio.sleep(self.state.latency + magic.hang)
         answer = compose_answer(context, output, magic, self.state.script, self.state.speech)
         if self.state.media is not None:
-            await apply_media(self.state.media, answer, context.text, output)
+            references = image_inputs(context.turns)
+            await apply_media(self.state.media, answer, context.text, output, references=references)
         record.meta.update(answer.meta)
         if answer.delay > 0:
             await asyncio.sleep(answer.delay)
@@ -116,6 +118,10 @@ class ModelRoutes:
         response = web.StreamResponse(status=200, headers={"cache-control": "no-cache"})
         response.content_type = "text/event-stream"
         await response.prepare(request)
+        # How the stream ended, for tests of stopping: "complete", or "cut" when the client
+        # closed it first (then no more was generated); `stream_ended_at` is time.monotonic().
+        meta = request[RECORD_KEY].meta
+        meta["stream_end"] = "cut"
         try:
             for frame, pace, is_error in frames:
                 if pace and self.state.chunk_delay > 0:
@@ -124,8 +130,11 @@ class ModelRoutes:
                     await asyncio.sleep(error_delay)
                 await response.write(frame.encode())
             await response.write_eof()
+            meta["stream_end"] = "complete"
         except ConnectionResetError:
             pass  # the client went away (timeout test); nothing left to send to
+        finally:
+            meta["stream_ended_at"] = time.monotonic()
         return response
 
     async def _interactions_sse(
