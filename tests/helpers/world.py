@@ -13,6 +13,7 @@ from telegemini.core.buttons import ButtonAction
 from telegemini.core.captcha import CaptchaConfig, CaptchaDesk
 from telegemini.core.chat import ChatConfig, ChatService
 from telegemini.core.conversation import Conversation, ConversationConfig
+from telegemini.core.documents import DocumentReader
 from telegemini.core.guards import Guard, GuardConfig
 from telegemini.core.images import ImageConfig, ImageService
 from telegemini.core.models import (
@@ -78,6 +79,8 @@ class World:
         blocklist: str = "",
         autoban: int = 0,
         clock: list[float] | None = None,
+        documents_enabled: bool = True,
+        url_context_enabled: bool = True,
     ) -> None:
         self.now = clock or [1_000_000.0]
         self.store = MemoryStore()
@@ -108,6 +111,7 @@ class World:
             self.guard,
             Blocklist.parse(blocklist),
             ConversationConfig(autoban_after=autoban),
+            documents=DocumentReader(self.files),
         )
         self.assistant = Assistant(
             store=self.store,
@@ -119,7 +123,12 @@ class World:
             admin=AdminDesk(self.store, self.guard, FakeCharts(), self.messenger, self._spawn),
             alerter=Alerter(self.messenger, sorted(guard.admins)),
             voices=self.voice.voices,
-            config=AssistantConfig(voice_replies_default=voice_default, default_voice="Kore"),
+            config=AssistantConfig(
+                voice_replies_default=voice_default,
+                default_voice="Kore",
+                documents_enabled=documents_enabled,
+                url_context_enabled=url_context_enabled,
+            ),
         )
 
     def _spawn(self, coroutine: Any) -> None:

@@ -150,7 +150,8 @@ def document_reply(turns: Sequence[Turn], latest_text: str) -> str | None:
         lines = content.splitlines()
         first = next((line.strip() for line in lines if line.strip()), "")
         name = header.removeprefix("File: ").strip()
-        return f'I read {name} ({len(lines)} lines). It begins: "{first}"'
+        count = f"{len(lines)} line" + ("" if len(lines) == 1 else "s")
+        return f'I read {name} ({count}). It begins: "{first}"'
     return None
 
 
