@@ -29,6 +29,8 @@ IMAGE_LONG_SIDE = 512
 """Pixels on the long side of a demo picture, whatever size was asked for."""
 
 ESPEAK_TIMEOUT = 20.0
+TONE_SECONDS = 1.5
+"""The longest tone the demo model hums instead of speech (without espeak-ng)."""
 _MAX_SPOKEN_CHARS = 1500
 
 # espeak-ng voice variants; each Gemini voice name maps to one of them, always the same.
@@ -115,10 +117,14 @@ class DemoMedia:
                 return await run_media(_wav_to_pcm, wav)
             except (OSError, EspeakError, AudioError) as exc:
                 log.warning("espeak-ng failed (%s); the demo model hums instead", exc)
-        return pcm_tone(max(request.seconds, 0.5))
+        return pcm_tone(min(max(request.seconds, 0.5), TONE_SECONDS))
 
     async def image(self, request: ImageRequest) -> bytes:
         width, height = picture_size(request.sizes.logical)
+        if request.references:
+            return await run_media(
+                edit_picture, request.references[0], request.prompt, width, height
+            )
         return await run_media(draw_picture, request.prompt, width, height, seed=request.seed)
 
 
@@ -178,6 +184,35 @@ def draw_picture(prompt: str, width: int, height: int, *, seed: int = 0) -> byte
     )
     label_font = _font(max(10, size // 2))
     draw.text((size // 3, height - size), "demo model", font=label_font, fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False)
+    return out.getvalue()
+
+
+def edit_picture(reference: bytes, prompt: str, width: int, height: int) -> bytes:
+    """The demo's "edit" of a photo: the photo itself, posterized and warmed like a print,
+    with what was asked written on a band at the bottom. Unreadable input gets a drawing."""
+    try:
+        with Image.open(io.BytesIO(reference)) as source:
+            photo = ImageOps.fit(source.convert("RGB"), (width, height))
+    except (OSError, ValueError):
+        return draw_picture(prompt, width, height)
+    toned = ImageOps.posterize(photo, 3)
+    warm = ImageOps.colorize(ImageOps.grayscale(toned), black=(40, 20, 60), white=(255, 230, 170))
+    image = Image.blend(toned, warm.convert("RGB"), 0.45)
+    draw = ImageDraw.Draw(image)
+    size = max(12, min(width, height) // 16)
+    band = size * 2 + size // 2
+    draw.rectangle((0, height - band, width, height), fill=(0, 0, 0))
+    font = _font(size)
+    columns = max(4, int(width / (size * 0.6)) - 1)
+    wide = any(unicodedata.east_asian_width(c) in "WF" for c in prompt)
+    columns = columns // 2 if wide else columns
+    text = " ".join(prompt.split()) or "…"
+    caption = text if len(text) <= columns else text[: columns - 1] + "…"
+    draw.text((size // 2, height - band + size // 4), caption, font=font, fill=(255, 255, 255))
+    label = _font(max(10, size // 2))
+    draw.text((size // 2, height - size), "demo edit", font=label, fill=(255, 214, 102))
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)
     return out.getvalue()

@@ -16,6 +16,9 @@ USERS: tuple[FakeUser, ...] = (
 
 GROUP = FakeChat(id=-1001234567890, type="supergroup", title="Sandbox group")
 
+ADMIN = USERS[0]
+"""The sandbox's admin (its id is the bot's ADMIN_USER_IDS): /stats, /tier, /broadcast … work."""
+
 
 def find_user(user_id: int) -> FakeUser | None:
     """The simulated user with this id, if any."""
@@ -47,6 +50,7 @@ def describe_users() -> list[dict[str, Any]]:
             "first_name": user.first_name,
             "username": user.username,
             "language_code": user.language_code,
+            "admin": user.id == ADMIN.id,
         }
         for user in USERS
     ]

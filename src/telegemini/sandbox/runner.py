@@ -28,7 +28,7 @@ from telegemini.sandbox.demo import DEMO_CHUNK_DELAY, DEMO_KEY, DEMO_LABEL, demo
 from telegemini.sandbox.demo_media import DemoMedia
 from telegemini.sandbox.fake_gemini import FakeGeminiServer
 from telegemini.sandbox.fake_telegram import FakeTelegramServer
-from telegemini.sandbox.people import USERS
+from telegemini.sandbox.people import ADMIN
 from telegemini.sandbox.sim import ModelInfo, SimApi
 from telegemini.settings import Settings
 
@@ -79,8 +79,8 @@ def sandbox_settings(
     )
     if gemini_url is not None:
         values.update(google_api_key=DEMO_KEY, gemini_base_url=gemini_url)
-    # The first simulated user is the admin, so /stats, /tier and /broadcast can be tried.
-    values.update(admin_user_ids=[USERS[0].id])
+    # One simulated user is the admin, so /stats, /tier and /broadcast can be tried.
+    values.update(admin_user_ids=[ADMIN.id])
     return Settings(_env_file=None, **values)
 
 
@@ -142,7 +142,13 @@ class Sandbox:
         )
         self.demo_media = DemoMedia() if self.demo else None
         self.gemini: FakeGeminiServer | None = (
-            demo_server(chunk_delay=chunk_delay, media=self.demo_media) if self.demo else None
+            demo_server(
+                chunk_delay=chunk_delay,
+                media=self.demo_media,
+                fallback_language=lambda: self.sim.last_language,
+            )
+            if self.demo
+            else None
         )
         label = DEMO_LABEL if self.demo else user_settings.chat_model
         self.sim = SimApi(self.telegram, ModelInfo(demo=self.demo, label=label))
@@ -171,7 +177,7 @@ class Sandbox:
             )
         else:
             model = f"Gemini {self.user_settings.chat_model} (GOOGLE_API_KEY)"
-        admin = USERS[0]
+        admin = ADMIN
         rows = (
             ("chat page", self.url),
             ("model", model),

@@ -127,6 +127,9 @@ class SimApi:
         self.hub = EventHub()
         self._albums = itertools.count(1)
         self._unsubscribe: Callable[[], None] | None = None
+        self.last_language: str | None = None
+        """The language of the simulated user who wrote last (the demo model answers in it
+        when a message has no words of its own: a voice note, a photo)."""
 
     def attach(self) -> None:
         """Make the users and the group known to the fake and start relaying its events."""
@@ -211,6 +214,7 @@ class SimApi:
         user = _user(body.get("user_id"))
         chat_id, chat = _where(user, body.get("chat_id"))
         text = str(body.get("text") or "").strip()
+        self.last_language = user.language_code
         if not text:
             raise SimError("the message is empty")
         reply_to = _optional_integer(body.get("reply_to"), "reply_to")
@@ -221,6 +225,7 @@ class SimApi:
     async def voice(self, request: web.Request) -> web.Response:
         user = _user(request.query.get("user_id"))
         chat_id, chat = _where(user, request.query.get("chat_id"))
+        self.last_language = user.language_code
         reply_to = _optional_integer(request.query.get("reply_to"), "reply_to")
         self._check_reply(chat_id, reply_to)
         note = await convert_recording(await request.read())
@@ -233,6 +238,7 @@ class SimApi:
         fields, files = await _read_multipart(request)
         user = _user(fields.get("user_id"))
         chat_id, chat = _where(user, fields.get("chat_id"))
+        self.last_language = user.language_code
         reply_to = _optional_integer(fields.get("reply_to"), "reply_to")
         self._check_reply(chat_id, reply_to)
         caption = fields.get("caption", "").strip() or None

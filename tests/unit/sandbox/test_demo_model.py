@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import stat
 import sys
 from collections.abc import AsyncIterator
@@ -11,10 +12,18 @@ from pathlib import Path
 import pytest
 from google import genai
 from google.genai import types
+from PIL import Image
 
+from telegemini.core import modes
+from telegemini.core.models import Mode
 from telegemini.sandbox.demo import demo_server
-from telegemini.sandbox.demo_media import DemoMedia
-from telegemini.sandbox.fake_gemini import FakeGeminiServer, png_dimensions
+from telegemini.sandbox.demo_media import TONE_SECONDS, DemoMedia
+from telegemini.sandbox.fake_gemini import (
+    SAMPLE_RATE,
+    FakeGeminiServer,
+    SpeechRequest,
+    png_dimensions,
+)
 
 CHAT = "gemini-3.1-flash-lite"
 TTS = "gemini-3.8-flash-lite-tts"
@@ -108,3 +117,164 @@ async def test_the_default_fake_keeps_its_own_tiny_media():
             await client.aio.aclose()
     assert png_dimensions(base64.b64decode(image.output_image.data)) == (64, 64)
     assert text.output_text == "You said: hi"
+
+
+# --- every mode, as Gemini would answer it ----------------------------------------------------
+
+
+def _instruction(mode: Mode, **values: str) -> str:
+    return modes.instruction(mode, **values)
+
+
+async def test_translation_uses_the_phrase_list_and_says_it_is_a_demo(client):
+    answer = await client.aio.interactions.create(
+        model=CHAT,
+        input="Thank you!",
+        system_instruction=_instruction(Mode.TRANSLATION, target_language="Spanish"),
+        store=False,
+    )
+    assert (
+        answer.output_text
+        == "Gracias\n\n(traducción de demostración con una lista de frases integrada)"
+    )
+    russian = await client.aio.interactions.create(
+        model=CHAT,
+        input="Спокойной ночи",
+        system_instruction=_instruction(Mode.TRANSLATION, target_language="Chinese (Traditional)"),
+        store=False,
+    )
+    assert russian.output_text.startswith("晚安\n\n（示範翻譯")
+
+
+async def test_translation_of_an_unknown_phrase_lists_the_known_ones_in_the_users_language(client):
+    answer = await client.aio.interactions.create(
+        model=CHAT,
+        input="Где находится вокзал?",
+        system_instruction=_instruction(Mode.TRANSLATION, target_language="English"),
+        store=False,
+    )
+    assert answer.output_text.startswith("(демо) Я перевожу лишь несколько фраз: Привет · Спасибо")
+
+
+async def test_transcription_returns_a_transcript_laid_out_as_gemini_does(client):
+    answer = await client.aio.interactions.create(
+        model=CHAT,
+        input=[
+            {
+                "type": "audio",
+                "data": base64.b64encode(b"O" * 4096).decode(),
+                "mime_type": "audio/ogg",
+            }
+        ],
+        system_instruction=modes.TRANSCRIPTION,
+        store=False,
+    )
+    assert answer.output_text.startswith(
+        "Language: English\n\n[demo transcript] A recording of 4 KB."
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        (
+            "hola, me llamo Lucía",
+            "Dijiste: *hola, me llamo Lucía*\n\nSoy el **modelo de demostración**",
+        ),
+        ("你好，我叫李华", "你说：*你好，我叫李华*\n\n我是**演示模型**"),
+        ("你好，我們見面吧", "你說：*你好，我們見面吧*\n\n我是**示範模型**"),
+        ("Привет, я Иван", "Вы сказали: *Привет, я Иван*\n\nЯ **демо-модель**"),
+    ],
+)
+async def test_each_user_is_answered_in_their_own_language(client, said, answer):
+    reply = await client.aio.interactions.create(model=CHAT, input=said)
+    assert reply.output_text.startswith(answer)
+
+
+async def test_without_words_the_demo_answers_in_the_language_of_whoever_wrote_last():
+    server = demo_server(chunk_delay=0.0, fallback_language=lambda: "es")
+    async with server:
+        options = types.HttpOptions(
+            base_url=server.url, retry_options=types.HttpRetryOptions(attempts=1)
+        )
+        client = genai.Client(api_key="demo", http_options=options)
+        try:
+            answer = await client.aio.interactions.create(
+                model=CHAT,
+                input=[
+                    {
+                        "type": "audio",
+                        "data": base64.b64encode(b"O" * 2048).decode(),
+                        "mime_type": "audio/ogg",
+                    }
+                ],
+            )
+        finally:
+            await client.aio.aclose()
+    assert answer.output_text.startswith("Recibí una grabación (2 KB).")
+
+
+async def test_a_photo_with_make_it_calls_the_image_tool_then_says_a_short_line(client):
+    photo = base64.b64encode(_photo()).decode()
+    tool = {
+        "type": "function",
+        "name": "generate_image",
+        "description": "pictures",
+        "parameters": {"type": "object"},
+    }
+    call = await client.aio.interactions.create(
+        model=CHAT,
+        input=[
+            {"type": "text", "text": "make it watercolour"},
+            {"type": "image", "data": photo, "mime_type": "image/png"},
+        ],
+        tools=[tool],
+    )
+    [step] = [s for s in call.steps if s.type == "function_call"]
+    assert (step.name, step.arguments) == (
+        "generate_image",
+        {"prompt": "make it watercolour", "use_attached_photos": True},
+    )
+    after = await client.aio.interactions.create(
+        model=CHAT,
+        previous_interaction_id=call.id,
+        input=[
+            {
+                "type": "function_result",
+                "call_id": step.id,
+                "name": step.name,
+                "result": "The picture was made and is now shown to the user.",
+            }
+        ],
+        tools=[tool],
+    )
+    assert after.output_text == "Here is your picture."
+
+
+async def test_an_edit_starts_from_the_photo_sent(client):
+    photo = base64.b64encode(_photo()).decode()
+    edited = await client.aio.interactions.create(
+        model=IMAGE,
+        input=[
+            {"type": "text", "text": "make it watercolour"},
+            {"type": "image", "data": photo, "mime_type": "image/png"},
+        ],
+        response_format=[{"type": "image", "aspect_ratio": "1:1", "image_size": "1K"}],
+    )
+    with Image.open(io.BytesIO(base64.b64decode(edited.output_image.data))) as picture:
+        assert picture.size == (512, 512)
+        top = picture.convert("RGB").getpixel((256, 10))
+    assert top[0] > top[2]  # the red photo, warmed: still red, not the drawn gradient
+
+
+async def test_without_espeak_the_tone_is_short():
+    media = DemoMedia(find_espeak=False)
+    request = SpeechRequest("a long answer " * 50, "Kore", "en", seconds=16.0)
+    pcm = await media.speech(request)
+    assert len(pcm) / 2 / SAMPLE_RATE <= TONE_SECONDS
+
+
+def _photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (220, 30, 30)).save(out, format="PNG")
+    return out.getvalue()

@@ -115,7 +115,8 @@ def compose_answer(
         return _image_answer(context, output, magic)
     results = _function_results(context.body)
     if results:
-        text = "Done. " + " ".join(results)
+        after = script.after_tools
+        text = after(context, results) if after is not None else "Done. " + " ".join(results)
         return Answer(kind="text", text=text, chunks=split_chunks(text), meta={"kind": "text"})
     call = _function_call(context)
     if call is not None:
@@ -205,10 +206,20 @@ _DRAW = re.compile(
 )
 
 
+# A photo with "make it …" (or "turn it into …", in the sandbox's five languages) is an edit:
+# the model calls its image tool with the caption, as Gemini does.
+_EDIT = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:make|turn|change|edit|convert)\s+(?:it|this|that|the\s+"
+    r"(?:photo|picture|image))\b|hazl[ao]\b|convi[ée]rte\w*|сделай\b|преврати\b|把|变成|改成|變成)",
+    re.IGNORECASE,
+)
+
+
 def _function_call(context: RequestContext) -> tuple[str, dict[str, Any]] | None:
     """A deterministic stand-in for the model choosing a tool: a request starting with
     "draw", "paint", "sketch" or "illustrate" calls the first function tool whose name mentions
-    an image, with the rest of the sentence as its ``prompt``."""
+    an image, with the rest of the sentence as its ``prompt``; a picture sent with "make it …"
+    calls it with the whole caption, to edit the picture."""
     tools = context.body.get("tools")
     names = [
         str(t.get("name"))
@@ -216,10 +227,18 @@ def _function_call(context: RequestContext) -> tuple[str, dict[str, Any]] | None
         if isinstance(t, dict) and t.get("type") == "function" and t.get("name")
     ]
     target = next((n for n in names if "image" in n.lower()), None)
+    if target is not None and _EDIT.match(context.text) and image_inputs_of(context):
+        return target, {"prompt": context.text.strip(), "use_attached_photos": True}
     match = _DRAW.match(context.text)
     if target is None or match is None or not match.group("subject").strip():
         return None
     return target, {"prompt": match.group("subject").strip()}
+
+
+def image_inputs_of(context: RequestContext) -> int:
+    """How many pictures came with the latest user turn."""
+    latest = latest_user_turn(context.turns)
+    return sum(1 for m in latest.media if m.kind == "image") if latest else 0
 
 
 def _function_results(body: Mapping[str, Any]) -> list[str]:

@@ -10,6 +10,7 @@ stalling the server's event loop.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,6 +18,7 @@ from . import tts
 from .answer import Answer
 from .media import SAMPLE_RATE, ImageSizes, png_dimensions
 from .options import OutputRequest
+from .parsing import Turn, latest_user_turn
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class ImageRequest:
     prompt: str
     sizes: ImageSizes
     seed: int
+    references: tuple[bytes, ...] = ()
+    """The pictures sent with the prompt (an edit), in order."""
 
 
 class MediaMaker(Protocol):
@@ -50,8 +54,21 @@ class MediaMaker(Protocol):
         ...
 
 
+def image_inputs(turns: Sequence[Turn]) -> tuple[bytes, ...]:
+    """The pictures of the latest user turn (what an image edit starts from)."""
+    latest = latest_user_turn(turns)
+    if latest is None:
+        return ()
+    return tuple(m.data for m in latest.media if m.kind == "image" and m.data)
+
+
 async def apply_media(
-    maker: MediaMaker, answer: Answer, prompt: str, output: OutputRequest
+    maker: MediaMaker,
+    answer: Answer,
+    prompt: str,
+    output: OutputRequest,
+    *,
+    references: tuple[bytes, ...] = (),
 ) -> None:
     """Replace the default speech or image of a composed answer with the maker's."""
     if answer.blocked:
@@ -65,5 +82,6 @@ async def apply_media(
         answer.meta["seconds"] = len(answer.speech_pcm) / 2 / SAMPLE_RATE
     if answer.image_png is not None and answer.image is not None:
         seed = zlib.crc32(prompt.encode())
-        answer.image_png = await maker.image(ImageRequest(prompt, answer.image, seed))
+        drawing = ImageRequest(prompt, answer.image, seed, references)
+        answer.image_png = await maker.image(drawing)
         answer.meta["pixel_size"] = list(png_dimensions(answer.image_png))

@@ -62,6 +62,7 @@ class RequestContext:
 
 
 Responder = Callable[[RequestContext], ScriptedReply]
+AfterTools = Callable[[RequestContext, list[str]], str]
 
 
 class Script:
@@ -70,6 +71,8 @@ class Script:
     def __init__(self) -> None:
         self._queue: deque[ScriptedReply] = deque()
         self.responder: Responder | None = None
+        self.after_tools: AfterTools | None = None
+        """The words after function results came back (default: "Done. " and the results)."""
 
     def enqueue(self, *replies: ScriptedReply) -> None:
         """Queue replies for the next text calls, in order."""
@@ -90,6 +93,7 @@ class Script:
     def clear(self) -> None:
         self._queue.clear()
         self.responder = None
+        self.after_tools = None
 
 
 @dataclass
