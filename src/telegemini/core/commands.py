@@ -123,7 +123,10 @@ class Commands:
                 lines.append(t("id.chat", chat_id=message.chat.id))
             await out.send(Reply("\n".join(lines), markdown=False))
         elif name == "help":
-            await out.send(Reply(t("help.text", commands=command_list(t)), markdown=False))
+            text = t("help.text", commands=command_list(t))
+            if caller.effective.documents or caller.effective.url_context:
+                text += "\n\n" + t("help.reading")
+            await out.send(Reply(text, markdown=False))
         elif name == "stop":
             if not await self._conversation.stop(message.key):
                 await out.send(Reply(t("answer.nothing_to_stop"), markdown=False))

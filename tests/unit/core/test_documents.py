@@ -201,3 +201,10 @@ async def test_links_are_not_read_when_the_operator_says_no():
     world = World(url_context_enabled=False)
     await world.send("summarise https://example.org/a")
     assert not world.model.history[0].url_context
+
+
+async def test_help_says_files_and_links_can_be_sent_where_they_are_read():
+    reading = await World().send(command="help")
+    assert "Send me a PDF, a text or code file, or a link" in reading.texts[0]
+    neither = await World(documents_enabled=False, url_context_enabled=False).send(command="help")
+    assert "PDF" not in neither.texts[0]
