@@ -25,6 +25,7 @@ from telegemini.sandbox.fake_gemini import (
     ScriptedReply,
 )
 from telegemini.sandbox.fake_gemini.parsing import latest_user_turn
+from telegemini.sandbox.fake_gemini.reading import document_reply
 
 DEMO_LABEL = "Demo model (offline)"
 DEMO_KEY = "demo"  # what the bot sends as its Gemini key to the demo server
@@ -146,6 +147,9 @@ class DemoResponder:
         if instruction.startswith(TRANSLATING):
             target = target_language(instruction)
             return ScriptedReply(text=demo_translation(text, target, language))
+        about_file = document_reply(context.turns, context.text)  # a file, or a page asked about
+        if about_file is not None:
+            return ScriptedReply(text=f"{about_file}\n\n{words(language)['file_note']}")
         return ScriptedReply(text=demo_reply_text(text, earlier, latest.media, language=language))
 
     def after_tools(self, context: RequestContext, results: list[str]) -> str:

@@ -34,6 +34,10 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "unknown_phrase": "(demo) I only translate a few phrases: {phrases}. With GOOGLE_API_KEY "
         "set, Gemini translates anything.",
         "picture_done": "Here is your picture.",
+        "file_note": (
+            "The demo model only quotes from files; "
+            "with `GOOGLE_API_KEY` set, Gemini reads the whole file and answers your question."
+        ),
     },
     "zh-hans": {
         "you_said": "你说：*{text}*",
@@ -52,6 +56,10 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "unknown_phrase": "（演示）我只会翻译几个短语：{phrases}。设置 GOOGLE_API_KEY 后，"
         "Gemini 什么都能翻译。",
         "picture_done": "这是你的图片。",
+        "file_note": (
+            "演示模型只会引用文件中的文字；"
+            "设置 `GOOGLE_API_KEY` 后，Gemini 会读完整个文件并回答你的问题。"
+        ),
     },
     "zh-hant": {
         "you_said": "你說：*{text}*",
@@ -70,6 +78,10 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "unknown_phrase": "（示範）我只會翻譯幾個短語：{phrases}。設定 GOOGLE_API_KEY 後，"
         "Gemini 什麼都能翻譯。",
         "picture_done": "這是你的圖片。",
+        "file_note": (
+            "示範模型只會引用檔案中的文字；"
+            "設定 `GOOGLE_API_KEY` 後，Gemini 會讀完整個檔案並回答你的問題。"
+        ),
     },
     "es": {
         "you_said": "Dijiste: *{text}*",
@@ -90,6 +102,10 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "unknown_phrase": "(demostración) Solo traduzco unas pocas frases: {phrases}. Con "
         "GOOGLE_API_KEY, Gemini traduce cualquier cosa.",
         "picture_done": "Aquí tienes tu imagen.",
+        "file_note": (
+            "El modelo de demostración solo cita los archivos; "
+            "con `GOOGLE_API_KEY`, Gemini lee el archivo entero y responde a tu pregunta."
+        ),
     },
     "ru": {
         "you_said": "Вы сказали: *{text}*",
@@ -110,6 +126,10 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "unknown_phrase": "(демо) Я перевожу лишь несколько фраз: {phrases}. С GOOGLE_API_KEY "
         "Gemini переведёт что угодно.",
         "picture_done": "Вот ваша картинка.",
+        "file_note": (
+            "Демо-модель лишь цитирует файлы; "
+            "с `GOOGLE_API_KEY` Gemini прочитает весь файл и ответит на ваш вопрос."
+        ),
     },
 }
 

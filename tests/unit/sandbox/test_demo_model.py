@@ -24,6 +24,7 @@ from telegemini.sandbox.fake_gemini import (
     SpeechRequest,
     png_dimensions,
 )
+from telegemini.sandbox.fake_gemini.reading import make_pdf
 
 CHAT = "gemini-3.1-flash-lite"
 TTS = "gemini-3.8-flash-lite-tts"
@@ -278,3 +279,18 @@ def _photo() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 64), (220, 30, 30)).save(out, format="PNG")
     return out.getvalue()
+
+
+async def test_the_demo_model_quotes_the_page_of_a_pdf_asked_about(client):
+    pdf = base64.b64encode(make_pdf(["Cover", "Prices rose 3%."])).decode()
+    answer = await client.aio.interactions.create(
+        model=CHAT,
+        input=[
+            {"type": "text", "text": "что на странице 2? page 2"},
+            {"type": "text", "text": "File: prices.pdf"},
+            {"type": "document", "data": pdf, "mime_type": "application/pdf"},
+        ],
+    )
+    quote, note = answer.output_text.split("\n\n")
+    assert quote == 'prices.pdf, page 2: "Prices rose 3%." (p. 2)'
+    assert note.startswith("Демо-модель лишь цитирует файлы")
