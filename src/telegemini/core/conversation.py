@@ -201,8 +201,7 @@ class Conversation:
             return  # transcription and image modes answer without them, as they say
         if self._documents is None or not caller.effective.documents:
             raise ReadingOff("documents", by_user=caller.prefs.reading is False)
-        for document in documents:
-            self._documents.check(document)
+        self._documents.check_all(documents)
 
     async def _speak(self, answer: str, caller: Caller) -> None:
         try:

@@ -59,6 +59,9 @@ _URL = re.compile(r"https?://[^\s<>\"'«»]+", re.IGNORECASE)
 class DocumentConfig:
     max_download_bytes: int = 20 * MB  # the Bot API's download cap (Gemini takes 50 MB inline)
     max_text_bytes: int = 2 * MB  # a text file this long is already ~500k tokens
+    # Files of one message together (an album): a request may carry 100 MB inline, and base64
+    # makes 75 MB of that; Gemini's Files API is never needed below Telegram's cap.
+    max_total_bytes: int = 50 * MB
 
 
 def kind_of(attachment: Attachment) -> Kind | None:
@@ -99,6 +102,14 @@ class DocumentReader:
     def __init__(self, files: FileSource, config: DocumentConfig | None = None) -> None:
         self._files = files
         self.config = config or DocumentConfig()
+
+    def check_all(self, attachments: tuple[Attachment, ...]) -> None:
+        """Refuse what cannot be read, each file and all of them together, before any download."""
+        for attachment in attachments:
+            self.check(attachment)
+        total = sum(a.size or 0 for a in attachments)
+        if total > self.config.max_total_bytes:
+            raise InputTooLarge(f"{total} bytes", limit_mb=_megabytes(self.config.max_total_bytes))
 
     def check(self, attachment: Attachment) -> Kind:
         """Refuse what cannot be read, before anything is downloaded."""

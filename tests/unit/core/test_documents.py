@@ -208,3 +208,14 @@ async def test_help_says_files_and_links_can_be_sent_where_they_are_read():
     assert "Send me a PDF, a text or code file, or a link" in reading.texts[0]
     neither = await World(documents_enabled=False, url_context_enabled=False).send(command="help")
     assert "PDF" not in neither.texts[0]
+
+
+async def test_an_album_of_files_is_limited_as_a_whole():
+    world = World()
+    files = tuple(
+        document(world, PDF, f"part{n}.pdf", "application/pdf", size=15 * MB) for n in range(4)
+    )
+    out = await world.send("compare them", attachments=files)
+    assert "the limit is 50 MB" in out.texts[0]
+    assert world.files.fetched == []
+    assert world.model.history == []
