@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from telegemini.core.models import ChatKey
+from telegemini.storage import database
 from telegemini.storage.tables import NO_THREAD, inbox
 
 PENDING, PROCESSING, DONE = "pending", "processing", "done"
@@ -93,12 +94,13 @@ class SqlInbox:
             .on_conflict_do_nothing(index_elements=[inbox.c.update_id])
             .returning(inbox.c.update_id)
         )
-        async with self._engine.begin() as conn:
+
+        def put(conn: Connection) -> set[int]:
             if len(rows) == 1:
-                result = await conn.execute(statement.values(**rows[0]))
-            else:
-                result = await conn.execute(statement, rows)
-            return set(result.scalars())
+                return set(conn.execute(statement.values(**rows[0])).scalars())
+            return set(conn.execute(statement, rows).scalars())
+
+        return await database.run(self._engine, put)
 
     async def claim(
         self, worker: str, *, lease: float, limit: int = 16, settle: float = ALBUM_SETTLE
@@ -147,24 +149,23 @@ class SqlInbox:
             inbox.c.state == PENDING,
             and_(inbox.c.state == PROCESSING, inbox.c.claimed_until < now),
         )
-        async with self._engine.begin() as conn:
-            heads = (await conn.execute(candidates)).all()
+
+        def claim(conn: Connection) -> list[InboxItem]:
+            heads = conn.execute(candidates).all()
             if not heads:
                 return []
             ids = [h.update_id for h in heads]
             for album in (h for h in heads if h.media_group is not None):
-                ids += (
-                    await conn.execute(
-                        select(inbox.c.update_id).where(
-                            inbox.c.chat_id == album.chat_id,
-                            inbox.c.thread_id == album.thread_id,
-                            inbox.c.media_group == album.media_group,
-                            inbox.c.update_id > album.update_id,
-                            inbox.c.state.in_((PENDING, PROCESSING)),
-                        )
+                ids += conn.execute(
+                    select(inbox.c.update_id).where(
+                        inbox.c.chat_id == album.chat_id,
+                        inbox.c.thread_id == album.thread_id,
+                        inbox.c.media_group == album.media_group,
+                        inbox.c.update_id > album.update_id,
+                        inbox.c.state.in_((PENDING, PROCESSING)),
                     )
                 ).scalars()
-            rows = await conn.execute(
+            rows = conn.execute(
                 update(inbox)
                 .where(inbox.c.update_id.in_(ids), claimable)
                 .values(
@@ -177,64 +178,61 @@ class SqlInbox:
                     inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.media_group
                 )
             )
-            items = [InboxItem(r.update_id, r.payload, r.attempts, r.media_group) for r in rows]
+            return [InboxItem(r.update_id, r.payload, r.attempts, r.media_group) for r in rows]
+
+        items = await database.run(self._engine, claim)
         return sorted(items, key=lambda item: item.update_id)
 
     async def extend(self, update_ids: list[int], worker: str, *, lease: float) -> None:
         """Keep the leases of updates still being worked on."""
         if not update_ids:
             return
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(inbox)
-                .where(inbox.c.update_id.in_(update_ids), inbox.c.claimed_by == worker)
-                .values(claimed_until=_now() + timedelta(seconds=lease))
-            )
+        statement = (
+            update(inbox)
+            .where(inbox.c.update_id.in_(update_ids), inbox.c.claimed_by == worker)
+            .values(claimed_until=_now() + timedelta(seconds=lease))
+        )
+        await database.run(self._engine, lambda conn: conn.execute(statement))
 
     async def finish(self, update_ids: Sequence[int], worker: str) -> None:
         """Mark a unit of work (an update, or an album's updates) done."""
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(inbox)
-                .where(inbox.c.update_id.in_(update_ids), inbox.c.claimed_by == worker)
-                .values(state=DONE, claimed_until=None)
-            )
+        statement = (
+            update(inbox)
+            .where(inbox.c.update_id.in_(update_ids), inbox.c.claimed_by == worker)
+            .values(state=DONE, claimed_until=None)
+        )
+        await database.run(self._engine, lambda conn: conn.execute(statement))
 
     async def release(self, update_ids: list[int], worker: str) -> None:
         """Hand unfinished updates back (at shutdown) for the next worker or start."""
         if not update_ids:
             return
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(inbox)
-                .where(
-                    inbox.c.update_id.in_(update_ids),
-                    inbox.c.claimed_by == worker,
-                    inbox.c.state == PROCESSING,
-                )
-                .values(state=PENDING, claimed_by=None, claimed_until=None)
+        statement = (
+            update(inbox)
+            .where(
+                inbox.c.update_id.in_(update_ids),
+                inbox.c.claimed_by == worker,
+                inbox.c.state == PROCESSING,
             )
+            .values(state=PENDING, claimed_by=None, claimed_until=None)
+        )
+        await database.run(self._engine, lambda conn: conn.execute(statement))
 
     async def recover_all(self) -> int:
         """At the start of the only instance (SQLite): every claim is from a previous life."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(inbox)
-                .where(inbox.c.state == PROCESSING)
-                .values(state=PENDING, claimed_by=None, claimed_until=None)
-            )
-            return int(result.rowcount or 0)
+        statement = (
+            update(inbox)
+            .where(inbox.c.state == PROCESSING)
+            .values(state=PENDING, claimed_by=None, claimed_until=None)
+        )
+        return await database.run(self._engine, lambda conn: _rowcount(conn.execute(statement)))
 
     async def depth(self) -> tuple[int, float | None]:
         """Unfinished updates, and the age in seconds of the oldest."""
-        async with self._engine.connect() as conn:
-            count, oldest = (
-                await conn.execute(
-                    select(func.count(), func.min(inbox.c.received_at)).where(
-                        inbox.c.state.in_((PENDING, PROCESSING))
-                    )
-                )
-            ).one()
+        statement = select(func.count(), func.min(inbox.c.received_at)).where(
+            inbox.c.state.in_((PENDING, PROCESSING))
+        )
+        count, oldest = await database.run(self._engine, lambda conn: conn.execute(statement).one())
         if oldest is None:
             return int(count), None
         if oldest.tzinfo is None:
@@ -243,8 +241,9 @@ class SqlInbox:
 
     async def prune(self, before: datetime) -> int:
         """Forget finished updates received before ``before`` (Telegram redelivers for 24 h)."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                delete(inbox).where(inbox.c.state == DONE, inbox.c.received_at < before)
-            )
-            return int(result.rowcount or 0)
+        statement = delete(inbox).where(inbox.c.state == DONE, inbox.c.received_at < before)
+        return await database.run(self._engine, lambda conn: _rowcount(conn.execute(statement)))
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount or 0)

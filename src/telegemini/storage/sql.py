@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -26,6 +27,7 @@ from telegemini.core.models import (
     UserRecord,
     UserRef,
 )
+from telegemini.storage import database
 from telegemini.storage.cache import TtlCache
 from telegemini.storage.tables import (
     NO_THREAD,
@@ -41,6 +43,7 @@ from telegemini.storage.tables import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_ID = 0x7E1E_6E41  # serialises concurrent start-ups on PostgreSQL
@@ -76,14 +79,7 @@ def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
             url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
         )
 
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
+        event.listen(engine.sync_engine, "connect", database.sqlite_pragmas)
         return engine
     # A connection that goes silent (a network blackhole, a failover behind the same address)
     # must fail, not hang the bot until TCP gives up (~15 min): connecting gets CONNECT_TIMEOUT,
@@ -111,8 +107,7 @@ async def migrate(engine: AsyncEngine) -> None:
             connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
         command.upgrade(alembic_config(connection), "head")
 
-    async with engine.begin() as connection:
-        await connection.run_sync(upgrade)
+    await database.run(engine, upgrade)
 
 
 class SqlStore:
@@ -144,7 +139,11 @@ class SqlStore:
         return self._engine
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        await database.close(self._engine)
+
+    async def _run(self, work: Callable[[Connection], T]) -> T:
+        """One transaction: ``work``'s statements in one call (see ``storage.database``)."""
+        return await database.run(self._engine, work)
 
     async def remember_user(self, user: UserRef, *, private: bool = False) -> UserRecord:
         known = self._users.get(user.id)
@@ -175,21 +174,20 @@ class SqlStore:
             .on_conflict_do_update(index_elements=["id"], set_=updates)
             .returning(*users.c)
         )
-        async with self._engine.begin() as conn:
-            row = (await conn.execute(statement)).one()
+        row = await self._run(lambda conn: conn.execute(statement).one())
         record = _user(row)
         self._users.put(user.id, record)
         return record
 
     async def load_user(self, user_id: int) -> UserRecord | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
+        statement = select(users).where(users.c.id == user_id)
+        row = await self._run(lambda conn: conn.execute(statement).first())
         return _user(row) if row is not None else None
 
     async def find_user(self, username: str) -> UserRecord | None:
         key = username.lstrip("@").lower()
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(users).where(users.c.username_key == key))).first()
+        statement = select(users).where(users.c.username_key == key)
+        row = await self._run(lambda conn: conn.execute(statement).first())
         return _user(row) if row is not None else None
 
     async def save_user(self, record: UserRecord) -> None:
@@ -210,19 +208,17 @@ class SqlStore:
             )
             .on_conflict_do_update(index_elements=["id"], set_=values)
         )
-        async with self._engine.begin() as conn:
-            await conn.execute(statement)
+        await self._run(lambda conn: conn.execute(statement))
         self._users.drop(record.id)
 
     async def broadcast_targets(self) -> list[int]:
         """Users with a private chat with the bot who have not blocked it."""
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                select(users.c.id)
-                .where(users.c.private_chat.is_(True), users.c.blocked_bot.is_(False))
-                .order_by(users.c.id)
-            )
-            return [int(r.id) for r in rows]
+        statement = (
+            select(users.c.id)
+            .where(users.c.private_chat.is_(True), users.c.blocked_bot.is_(False))
+            .order_by(users.c.id)
+        )
+        return await self._run(lambda conn: [int(r.id) for r in conn.execute(statement)])
 
     # --- quotas and activity --------------------------------------------------------------
 
@@ -245,31 +241,25 @@ class SqlStore:
             )
             .returning(quota_usage.c.used)
         )
-        async with self._engine.begin() as conn:
-            return (await conn.execute(statement)).first() is not None
+        return await self._run(lambda conn: conn.execute(statement).first() is not None)
 
     async def refund_quota(self, user_id: int, day: str, kind: str, *, amount: int = 1) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(quota_usage)
-                .where(
-                    quota_usage.c.user_id == user_id,
-                    quota_usage.c.day == day,
-                    quota_usage.c.kind == kind,
-                )
-                .values(
-                    used=case((quota_usage.c.used > amount, quota_usage.c.used - amount), else_=0)
-                )
+        statement = (
+            update(quota_usage)
+            .where(
+                quota_usage.c.user_id == user_id,
+                quota_usage.c.day == day,
+                quota_usage.c.kind == kind,
             )
+            .values(used=case((quota_usage.c.used > amount, quota_usage.c.used - amount), else_=0))
+        )
+        await self._run(lambda conn: conn.execute(statement))
 
     async def quota_usage(self, user_id: int, day: str) -> dict[str, int]:
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                select(quota_usage.c.kind, quota_usage.c.used).where(
-                    quota_usage.c.user_id == user_id, quota_usage.c.day == day
-                )
-            )
-            return {r.kind: int(r.used) for r in rows}
+        statement = select(quota_usage.c.kind, quota_usage.c.used).where(
+            quota_usage.c.user_id == user_id, quota_usage.c.day == day
+        )
+        return await self._run(lambda conn: {r.kind: int(r.used) for r in conn.execute(statement)})
 
     async def mark_active(self, day: str, user_id: int) -> None:
         """Note the user was active that day (written once per day per user and process)."""
@@ -290,8 +280,7 @@ class SqlStore:
             )
             .returning(activity.c.count)
         )
-        async with self._engine.begin() as conn:
-            return int((await conn.execute(statement)).scalar_one())
+        return await self._run(lambda conn: int(conn.execute(statement).scalar_one()))
 
     async def activity_rows(self, first_day: str, last_day: str) -> list[tuple[str, int, str, int]]:
         """(day, user_id, kind, count) between two days, inclusive."""
@@ -301,45 +290,40 @@ class SqlStore:
         usage = select(
             quota_usage.c.day, quota_usage.c.user_id, quota_usage.c.kind, quota_usage.c.used
         ).where(quota_usage.c.day >= first_day, quota_usage.c.day <= last_day)
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(counters.union_all(usage))
-            found = [(day, int(user_id), kind, int(n)) for day, user_id, kind, n in rows]
-        return sorted(found)
+        rows = await self._run(lambda conn: conn.execute(counters.union_all(usage)).all())
+        return sorted((day, int(user_id), kind, int(n)) for day, user_id, kind, n in rows)
 
     # --- captcha ---------------------------------------------------------------------------
 
     async def save_broadcast(self, token: str, text: str) -> None:
         now = datetime.now(UTC)
-        async with self._engine.begin() as conn:
+
+        def save(conn: Connection) -> None:
             # Unconfirmed ones a day old are forgotten on the way.
-            await conn.execute(
+            conn.execute(
                 delete(pending_broadcasts).where(
                     pending_broadcasts.c.created_at < now - BROADCAST_KEPT
                 )
             )
-            await conn.execute(
-                pending_broadcasts.insert().values(token=token, text=text, created_at=now)
-            )
+            conn.execute(pending_broadcasts.insert().values(token=token, text=text, created_at=now))
+
+        await self._run(save)
 
     async def take_broadcast(self, token: str) -> str | None:
-        async with self._engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    delete(pending_broadcasts)
-                    .where(
-                        pending_broadcasts.c.token == token,
-                        pending_broadcasts.c.created_at >= datetime.now(UTC) - BROADCAST_KEPT,
-                    )
-                    .returning(pending_broadcasts.c.text)
-                )
-            ).first()
+        statement = (
+            delete(pending_broadcasts)
+            .where(
+                pending_broadcasts.c.token == token,
+                pending_broadcasts.c.created_at >= datetime.now(UTC) - BROADCAST_KEPT,
+            )
+            .returning(pending_broadcasts.c.text)
+        )
+        row = await self._run(lambda conn: conn.execute(statement).first())
         return None if row is None else str(row.text)
 
     async def load_captcha(self, user_id: int) -> Captcha | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(select(captchas).where(captchas.c.user_id == user_id))
-            ).first()
+        statement = select(captchas).where(captchas.c.user_id == user_id)
+        row = await self._run(lambda conn: conn.execute(statement).first())
         if row is None:
             return None
         return Captcha(
@@ -368,46 +352,38 @@ class SqlStore:
             .values(user_id=captcha.user_id, **values)
             .on_conflict_do_update(index_elements=["user_id"], set_=values)
         )
-        async with self._engine.begin() as conn:
-            await conn.execute(statement)
+        await self._run(lambda conn: conn.execute(statement))
 
     async def delete_captcha(self, user_id: int) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(delete(captchas).where(captchas.c.user_id == user_id))
+        statement = delete(captchas).where(captchas.c.user_id == user_id)
+        await self._run(lambda conn: conn.execute(statement))
 
     async def load_head(self, key: ChatKey) -> str | None:
-        async with self._engine.connect() as conn:
-            head: str | None = (
-                await conn.execute(
-                    select(conversations.c.head_id).where(
-                        conversations.c.chat_id == key.chat_id,
-                        conversations.c.thread_id == _thread(key),
-                    )
-                )
-            ).scalar_one_or_none()
+        statement = select(conversations.c.head_id).where(
+            conversations.c.chat_id == key.chat_id, conversations.c.thread_id == _thread(key)
+        )
+        head: str | None = await self._run(
+            lambda conn: conn.execute(statement).scalar_one_or_none()
+        )
         return head
 
     async def load_conversation(self, key: ChatKey) -> Conversation:
         thread = _thread(key)
-        async with self._engine.connect() as conn:
-            head = (
-                await conn.execute(
-                    select(conversations.c.head_id).where(
-                        conversations.c.chat_id == key.chat_id,
-                        conversations.c.thread_id == thread,
-                    )
-                )
-            ).scalar_one_or_none()
-            rows = (
-                await conn.execute(
-                    select(transcript_turns.c.role, transcript_turns.c.text)
-                    .where(
-                        transcript_turns.c.chat_id == key.chat_id,
-                        transcript_turns.c.thread_id == thread,
-                    )
-                    .order_by(transcript_turns.c.id)
-                )
-            ).all()
+        heads = select(conversations.c.head_id).where(
+            conversations.c.chat_id == key.chat_id, conversations.c.thread_id == thread
+        )
+        turns_of = (
+            select(transcript_turns.c.role, transcript_turns.c.text)
+            .where(
+                transcript_turns.c.chat_id == key.chat_id, transcript_turns.c.thread_id == thread
+            )
+            .order_by(transcript_turns.c.id)
+        )
+
+        def load(conn: Connection) -> tuple[str | None, Sequence[Any]]:
+            return conn.execute(heads).scalar_one_or_none(), conn.execute(turns_of).all()
+
+        head, rows = await self._run(load)
         turns = tuple(Turn(role="user" if r.role == "user" else "model", text=r.text) for r in rows)
         return Conversation(key=key, head_id=head, transcript=turns)
 
@@ -417,8 +393,9 @@ class SqlStore:
         thread = _thread(key)
         now = _now()
         where = (transcript_turns.c.chat_id == key.chat_id, transcript_turns.c.thread_id == thread)
-        async with self._engine.begin() as conn:
-            await conn.execute(
+
+        def save(conn: Connection) -> None:
+            conn.execute(
                 self._insert(conversations)
                 .values(chat_id=key.chat_id, thread_id=thread, head_id=head_id, updated_at=now)
                 .on_conflict_do_update(
@@ -426,7 +403,7 @@ class SqlStore:
                     set_={"head_id": head_id, "updated_at": now},
                 )
             )
-            await conn.execute(
+            conn.execute(
                 transcript_turns.insert(),
                 [
                     {
@@ -446,24 +423,29 @@ class SqlStore:
                 .limit(keep_turns)
                 .scalar_subquery()
             )
-            await conn.execute(
+            conn.execute(
                 delete(transcript_turns).where(*where, transcript_turns.c.id.not_in(newest))
             )
 
+        await self._run(save)
+
     async def reset_conversation(self, key: ChatKey) -> None:
         thread = _thread(key)
-        async with self._engine.begin() as conn:
-            await conn.execute(
+
+        def reset(conn: Connection) -> None:
+            conn.execute(
                 delete(conversations).where(
                     conversations.c.chat_id == key.chat_id, conversations.c.thread_id == thread
                 )
             )
-            await conn.execute(
+            conn.execute(
                 delete(transcript_turns).where(
                     transcript_turns.c.chat_id == key.chat_id,
                     transcript_turns.c.thread_id == thread,
                 )
             )
+
+        await self._run(reset)
 
     async def load_preferences(self, chat_id: int, user_id: int) -> Preferences:
         cached = self._prefs.get((chat_id, user_id))
@@ -474,14 +456,10 @@ class SqlStore:
         return prefs
 
     async def _read_preferences(self, chat_id: int, user_id: int) -> Preferences:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(preferences).where(
-                        preferences.c.chat_id == chat_id, preferences.c.user_id == user_id
-                    )
-                )
-            ).first()
+        statement = select(preferences).where(
+            preferences.c.chat_id == chat_id, preferences.c.user_id == user_id
+        )
+        row = await self._run(lambda conn: conn.execute(statement).first())
         if row is None:
             return Preferences()
         try:
@@ -518,8 +496,7 @@ class SqlStore:
             .values(chat_id=chat_id, user_id=user_id, **values)
             .on_conflict_do_update(index_elements=["chat_id", "user_id"], set_=values)
         )
-        async with self._engine.begin() as conn:
-            await conn.execute(statement)
+        await self._run(lambda conn: conn.execute(statement))
         self._prefs.put((chat_id, user_id), prefs)
 
     async def save_image_job(self, job: ImageJob) -> None:
@@ -539,28 +516,25 @@ class SqlStore:
             .values(id=job.id, **values)
             .on_conflict_do_update(index_elements=["id"], set_=values)
         )
-        async with self._engine.begin() as conn:
-            await conn.execute(statement)
+        await self._run(lambda conn: conn.execute(statement))
 
     async def load_image_job(self, job_id: str) -> ImageJob | None:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(image_jobs).where(image_jobs.c.id == job_id))).first()
+        statement = select(image_jobs).where(image_jobs.c.id == job_id)
+        row = await self._run(lambda conn: conn.execute(statement).first())
         return _image_job(row) if row is not None else None
 
     async def find_image(self, job: ImageJob, *, since: float) -> ImageJob | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(image_jobs)
-                    .where(
-                        image_jobs.c.request_key == image_request_key(job),
-                        image_jobs.c.photo_file_id.is_not(None),
-                        image_jobs.c.created_at >= datetime.fromtimestamp(since, UTC),
-                    )
-                    .order_by(image_jobs.c.created_at.desc())
-                    .limit(1)
-                )
-            ).first()
+        statement = (
+            select(image_jobs)
+            .where(
+                image_jobs.c.request_key == image_request_key(job),
+                image_jobs.c.photo_file_id.is_not(None),
+                image_jobs.c.created_at >= datetime.fromtimestamp(since, UTC),
+            )
+            .order_by(image_jobs.c.created_at.desc())
+            .limit(1)
+        )
+        row = await self._run(lambda conn: conn.execute(statement).first())
         return _image_job(row) if row is not None else None
 
 
