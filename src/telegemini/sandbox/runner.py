@@ -151,7 +151,8 @@ class Sandbox:
             else None
         )
         label = DEMO_LABEL if self.demo else user_settings.chat_model
-        self.sim = SimApi(self.telegram, ModelInfo(demo=self.demo, label=label))
+        speaks = self.demo_media is None or self.demo_media.speaks
+        self.sim = SimApi(self.telegram, ModelInfo(demo=self.demo, label=label, speaks=speaks))
         self.bot: Telegemini | None = None
         self._stack = contextlib.AsyncExitStack()
         self._url: str | None = None

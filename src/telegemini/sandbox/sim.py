@@ -63,6 +63,8 @@ class ModelInfo:
 
     demo: bool
     label: str
+    speaks: bool = True
+    """Voice notes are speech (Gemini, or the demo with espeak-ng), not the demo's tone."""
 
 
 @web.middleware
@@ -166,9 +168,15 @@ class SimApi:
         return web.FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
     def menu(self, user: FakeUser) -> list[dict[str, str]]:
-        """The commands ``user`` sees: the list for their language, else the default one."""
+        """The commands ``user`` sees in their private chat, as Telegram picks them: the list
+        set for that chat (an admin's own menu) before the default one; in each, the list for
+        their language before the one for every language."""
         language = people.menu_language(user.language_code)
-        return (language and self.fake.commands(None, language)) or self.fake.commands(None, "")
+        for scope in ({"type": "chat", "chat_id": user.id}, None):
+            found = (language and self.fake.commands(scope, language)) or self.fake.commands(scope)
+            if found:
+                return found
+        return []
 
     async def state(self, request: web.Request) -> web.Response:
         chats = {str(user.id): self.fake.chat_log(user.id) for user in people.USERS}
@@ -181,7 +189,11 @@ class SimApi:
                     "first_name": self.fake.bot_first_name,
                     "username": self.fake.bot_username,
                 },
-                "model": {"demo": self.model.demo, "label": self.model.label},
+                "model": {
+                    "demo": self.model.demo,
+                    "label": self.model.label,
+                    "speaks": self.model.speaks,
+                },
                 "users": people.describe_users(),
                 "group": people.describe_group(),
                 "chats": chats,

@@ -129,7 +129,8 @@ async def test_state_lists_the_people_the_model_and_every_chat(sim, http):
     assert [u["first_name"] for u in state["users"]] == ["Alice", "李华", "陳大文", "Lucía", "Иван"]
     assert [u["language_code"] for u in state["users"]] == ["en", "zh-hans", "zh-hant", "es", "ru"]
     assert state["group"] == {"id": GROUP.id, "type": "supergroup", "title": "Sandbox group"}
-    assert state["model"] == {"demo": True, "label": "Demo model (offline)"}
+    assert state["model"] == {"demo": True, "label": "Demo model (offline)", "speaks": True}
+    assert [u["admin"] for u in state["users"]] == [True, False, False, False, False]
     assert state["bot"]["username"] == "sandbox_bot"
     assert set(state["chats"]) == {str(u["id"]) for u in state["users"]} | {str(GROUP.id)}
     assert all(messages == [] for messages in state["chats"].values())

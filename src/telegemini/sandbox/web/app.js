@@ -6,6 +6,7 @@ import { uiLanguage, translator } from "./i18n.js";
 import { setupComposer } from "./composer.js";
 import { senderName } from "./messages.js";
 import { createTimeline } from "./timeline.js";
+import { createOutbox } from "./outbox.js";
 
 const $ = (selector) => document.querySelector(selector);
 const ACTION_SHOWN_MS = 5000; // a chat action lasts five seconds or until the next message
@@ -89,6 +90,40 @@ function applyLanguage() {
   banner.textContent = state.model.demo ? t("demo_model") : t("real_model", { model: state.model.label });
   banner.classList.toggle("real", !state.model.demo);
   banner.dataset.demo = state.model.demo ? "1" : "0";
+  const admin = state.users.find((u) => u.admin);
+  $("#admin-note").hidden = !admin;
+  if (admin) $("#admin-note").textContent = t("admin_note", { name: admin.first_name });
+  $("#espeak-note").hidden = state.model.speaks !== false;
+  $("#espeak-note").textContent = t("espeak_note");
+  showSpeaker();
+}
+
+// --- sound: the speaker toggle mutes voice notes; when on, a new voice note from the bot plays
+
+function soundOn() {
+  return localStorage.getItem("sandbox.sound") !== "off";
+}
+
+function showSpeaker() {
+  const on = soundOn();
+  const button = $("#speaker");
+  button.textContent = on ? "🔊" : "🔇";
+  button.title = state.t(on ? "speaker_on" : "speaker_off");
+  button.setAttribute("aria-pressed", String(on));
+  document.body.dataset.sound = on ? "on" : "off";
+  for (const audio of document.querySelectorAll("#messages audio")) audio.muted = !on;
+}
+
+function playVoice(message) {
+  const node = $(`#messages .msg[data-message-id="${message.message_id}"] audio`);
+  if (!node) return;
+  node.muted = !soundOn();
+  if (!soundOn()) return;
+  node.preload = "auto";
+  node.play().then(
+    () => (node.dataset.played = "1"),
+    () => {}, // the browser may refuse autoplay: the note is there to press
+  );
 }
 
 function renderSidebar() {
@@ -97,7 +132,7 @@ function renderSidebar() {
   for (const person of state.users) {
     const option = document.createElement("option");
     option.value = person.id;
-    option.textContent = `${person.first_name} (${person.language_code})`;
+    option.textContent = `${person.first_name} (${person.language_code})${person.admin ? ` · ${state.t("admin_badge")}` : ""}`;
     option.selected = person.id === state.userId;
     select.append(option);
   }
@@ -156,6 +191,8 @@ function renderAll() {
   renderSidebar();
   renderHeader();
   timeline.render();
+  outbox.draw();
+  showSpeaker();
   composer.refresh();
 }
 
@@ -262,6 +299,11 @@ function handle(event) {
     case "edit":
       timeline.upsert(event.chat_id, event.message);
       if (event.chat_id === chatId()) renderHeader();
+      if (event.type === "message" && event.message.voice && event.message.from?.is_bot && event.chat_id === chatId()) {
+        playVoice(event.message);
+      } else if (event.message.voice) {
+        showSpeaker();
+      }
       break;
     case "delete":
       timeline.remove(event.chat_id, event.message_id);
@@ -312,12 +354,20 @@ const timeline = createTimeline({
   onStop: pressStop,
 });
 
+const outbox = createOutbox({
+  state,
+  chatId,
+  post,
+  upsert: (id, message) => timeline.upsert(id, message),
+});
+
 const composer = setupComposer({
   state,
   chatId,
   user,
   post,
   toast,
+  outbox,
   senderName,
   clearReply() {
     state.replyTo = null;
@@ -326,7 +376,21 @@ const composer = setupComposer({
 });
 
 $("#user-select").addEventListener("change", (event) => switchTo(Number(event.target.value), state.view));
+$("#speaker").addEventListener("click", () => {
+  localStorage.setItem("sandbox.sound", soundOn() ? "off" : "on");
+  showSpeaker();
+});
+$("#lightbox").addEventListener("click", () => ($("#lightbox").hidden = true));
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") $("#lightbox").hidden = true;
+});
 $("#messages").addEventListener("click", (event) => {
+  const photo = event.target.closest("img.photo");
+  if (photo) {
+    $("#lightbox-image").src = photo.src; // the file at full size, fitted to the window
+    $("#lightbox").hidden = false;
+    return;
+  }
   const spoiler = event.target.closest(".spoiler");
   if (spoiler) spoiler.classList.add("revealed");
   const command = event.target.closest("a.command");

@@ -37,7 +37,7 @@ export function setupComposer(app) {
     toggleSend();
     const body = { ...target(), text: value };
     app.clearReply();
-    await app.post("/sim/send", body);
+    await app.outbox.send(body);
   }
 
   // --- command menu ----------------------------------------------------------------------

@@ -67,6 +67,7 @@ export function photoElement(message) {
   img.dataset.testid = "photo";
   img.dataset.messageId = message.message_id;
   img.loading = "lazy";
+  img.title = "⤢";
   return img;
 }
 

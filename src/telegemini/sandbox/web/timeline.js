@@ -10,6 +10,12 @@ function nearBottom(list) {
   return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
 }
 
+// "New message ↓": something arrived below what the user is looking at (they had scrolled up,
+// say to press a button under an older message). It goes once they are at the bottom again.
+function markNewBelow(on) {
+  $("#new-below").hidden = !on;
+}
+
 function byId(a, b) {
   return a.message_id - b.message_id;
 }
@@ -155,7 +161,16 @@ export function createTimeline(app) {
     for (const message of ephemeral) node.append(messageElement(message, context));
     for (const draft of (state.drafts.get(app.chatId()) || new Map()).values()) node.append(draftNode(draft));
     node.scrollTop = node.scrollHeight;
+    markNewBelow(false);
   }
+
+  list().addEventListener("scroll", () => {
+    if (nearBottom(list())) markNewBelow(false);
+  });
+  $("#new-below").addEventListener("click", () => {
+    list().scrollTo({ top: list().scrollHeight, behavior: "smooth" });
+    markNewBelow(false);
+  });
 
   function upsert(id, message) {
     app.messagesOf(id).set(message.message_id, message);
@@ -168,7 +183,9 @@ export function createTimeline(app) {
     const stick = nearBottom(list()) || !fromBot;
     list().querySelector(".empty")?.remove();
     if (fromBot) list().querySelectorAll(".draft").forEach((node) => node.remove());
+    const known = list().querySelector(`.msg[data-message-id="${message.message_id}"]`);
     placeMessage(message, stick);
+    if (!stick && !known && !nearBottom(list())) markNewBelow(true);
   }
 
   function remove(id, messageId) {
