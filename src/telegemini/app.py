@@ -147,6 +147,8 @@ class Telegemini:
         await self.bot.session.close()
         if parts.genai_client is not None:
             await parts.genai_client.aio.aclose()
+        if parts.gemini_streams is not None:
+            await parts.gemini_streams.close()
 
     async def run(self) -> None:
         """Run until SIGINT or SIGTERM, or a fault the bot cannot carry on after (raised)."""

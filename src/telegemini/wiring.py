@@ -47,6 +47,7 @@ from telegemini.gemini.client import make_client
 from telegemini.gemini.images import GeminiImages
 from telegemini.gemini.retry import RetryPolicy
 from telegemini.gemini.speech import GeminiSpeech
+from telegemini.gemini.stream import InteractionStreams
 from telegemini.health import Dependencies
 from telegemini.media.charts import MatplotlibCharts
 from telegemini.media.codec import PyAvAudioCodec
@@ -214,6 +215,7 @@ class Components:
     failure: Failure
     genai_client: genai.Client | None
     stops: MemoryStopSignals
+    gemini_streams: InteractionStreams | None = None
 
 
 def flood_alarm(metrics: Metrics, alerter: Alerter) -> FloodHook:
@@ -235,6 +237,8 @@ async def open_components(settings: Settings, *, public_url: PublicUrl | None = 
     """Open the database (applying migrations) and the Gemini client, then build the rest."""
     store = await SqlStore.open(settings.database_url)
     client = make_client(settings)
+    api_key = settings.google_api_key.get_secret_value() if settings.google_api_key else None
+    streams = InteractionStreams(api_key=api_key, base_url=settings.gemini_base_url)
     retry = RetryPolicy(
         attempts=settings.gemini_retry_attempts, budget=settings.gemini_retry_budget
     )
@@ -242,12 +246,15 @@ async def open_components(settings: Settings, *, public_url: PublicUrl | None = 
     return build(
         settings,
         store=store,
-        chat_model=GeminiChatModel(client, model=settings.chat_model, timeout=timeout, retry=retry),
+        chat_model=GeminiChatModel(
+            streams, model=settings.chat_model, timeout=timeout, retry=retry
+        ),
         speech=GeminiSpeech(client, model=settings.tts_model, timeout=timeout, retry=retry),
         images=GeminiImages(
             client, model=settings.image_model, timeout=settings.image_timeout, retry=retry
         ),
         genai_client=client,
+        gemini_streams=streams,
         public_url=public_url,
     )
 
@@ -260,6 +267,7 @@ def build(
     speech: SpeechSynthesizer | None = None,
     images: ImageGenerator | None = None,
     genai_client: genai.Client | None = None,
+    gemini_streams: InteractionStreams | None = None,
     public_url: PublicUrl | None = None,
 ) -> Components:
     metrics = Metrics()
@@ -350,4 +358,5 @@ def build(
         failure=failure,
         genai_client=genai_client,
         stops=stops,
+        gemini_streams=gemini_streams,
     )

@@ -9,8 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from google import genai
-
 from telegemini.core.models import (
     AudioPart,
     Budget,
@@ -32,6 +30,7 @@ from telegemini.core.models import (
 from telegemini.errors import ModelRefused, UpstreamTimeout, UpstreamUnavailable, UserFacingError
 from telegemini.gemini.errors import looks_like_safety, map_exception
 from telegemini.gemini.retry import RetryPolicy
+from telegemini.gemini.stream import InteractionStreams
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +82,19 @@ def input_steps(parts: list[Part], history: list[Turn]) -> list[dict[str, Any]]:
 
 
 class GeminiChatModel:
-    """``ChatModel`` over ``client.aio.interactions`` with our own classified retry policy."""
+    """``ChatModel`` on streamed Interactions calls (``gemini/stream.py``) with our own
+    classified retry policy."""
 
     def __init__(
         self,
-        client: genai.Client,
+        streams: InteractionStreams,
         *,
         model: str,
         timeout: float,
         retry: RetryPolicy | None = None,
         generation_config: dict[str, Any] | None = None,
     ) -> None:
-        self._client = client
+        self._streams = streams
         self._model = model
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
@@ -191,50 +191,51 @@ class GeminiChatModel:
         calls: dict[int, dict[str, Any]] = {}  # function calls being streamed, by step index
         sources: list[Source] = []
         pages: list[Source] = []  # read with URL context, in order
-        stream = await self._client.aio.interactions.create(**body, stream=True, timeout=seconds)
-        async with stream:
-            async for event in stream:
-                kind = getattr(event, "event_type", None)
-                if kind == "interaction.created":
-                    interaction_id = event.interaction.id or interaction_id
-                    if interaction_id:
-                        yield Started(interaction_id)
-                elif kind == "step.start" and getattr(event.step, "type", None) in _SEARCH_STEPS:
+        model = ("CHAT_MODEL", self._model)
+        async for event in self._streams.events(body, seconds=seconds, model=model):
+            kind = event.get("event_type")
+            if kind == "interaction.created":
+                interaction_id = _dict(event.get("interaction")).get("id") or interaction_id
+                if interaction_id:
+                    yield Started(interaction_id)
+            elif kind == "step.start":
+                step = _dict(event.get("step"))
+                step_type = step.get("type")
+                if step_type in _SEARCH_STEPS:
                     yield Searching()
-                elif kind == "step.start" and _is_page_result(event.step):
-                    pages.extend(_pages_read(event.step))
-                elif kind == "step.start" and getattr(event.step, "type", None) == "function_call":
-                    step = event.step
-                    calls[event.index] = {
-                        "id": step.id,
-                        "name": step.name,
-                        "arguments": dict(step.arguments or {}),
+                elif step_type == "url_context_result":
+                    pages.extend(_pages_read(step))
+                elif step_type == "function_call":
+                    calls[event.get("index", -1)] = {
+                        "id": step.get("id"),
+                        "name": step.get("name"),
+                        "arguments": dict(step.get("arguments") or {}),
                         "streamed": "",
                     }
-                elif kind == "step.delta":
-                    delta = event.delta
-                    delta_type = getattr(delta, "type", None)
-                    if delta_type == "text" and delta.text:
-                        pieces.append(delta.text)
-                        yield TextDelta(delta.text)
-                    elif delta_type == "thought_summary":
-                        summary = getattr(getattr(delta, "content", None), "text", None)
-                        if summary:
-                            yield Thinking(summary)
-                    elif delta_type == "arguments_delta" and event.index in calls:
-                        calls[event.index]["streamed"] += delta.arguments or ""
-                    elif delta_type == "text_annotation_delta":
-                        sources.extend(_sources(delta.annotations))
-                    elif delta_type == "url_context_result":
-                        pages.extend(_pages_read(delta))
-                elif kind == "step.stop" and event.index in calls:
-                    yield _tool_call(calls.pop(event.index))
-                elif kind == "interaction.completed":
-                    interaction = event.interaction
-                    interaction_id = interaction.id or interaction_id
-                    _raise_for_status(getattr(interaction, "status", None), interaction)
-                elif kind == "error":
-                    raise _error_event(event)
+            elif kind == "step.delta":
+                delta = _dict(event.get("delta"))
+                delta_type = delta.get("type")
+                if delta_type == "text" and delta.get("text"):
+                    pieces.append(delta["text"])
+                    yield TextDelta(delta["text"])
+                elif delta_type == "thought_summary":
+                    summary = _dict(delta.get("content")).get("text")
+                    if summary:
+                        yield Thinking(summary)
+                elif delta_type == "arguments_delta" and event.get("index") in calls:
+                    calls[event["index"]]["streamed"] += delta.get("arguments") or ""
+                elif delta_type == "text_annotation_delta":
+                    sources.extend(_sources(delta.get("annotations")))
+                elif delta_type == "url_context_result":
+                    pages.extend(_pages_read(delta))
+            elif kind == "step.stop" and event.get("index") in calls:
+                yield _tool_call(calls.pop(event["index"]))
+            elif kind == "interaction.completed":
+                interaction = _dict(event.get("interaction"))
+                interaction_id = interaction.get("id") or interaction_id
+                _raise_for_status(interaction.get("status"), interaction)
+            elif kind == "error":
+                raise _error_event(_dict(event.get("error")))
         if not interaction_id:
             raise UpstreamUnavailable("stream ended without an interaction id")
         yield ChatCompleted(
@@ -248,29 +249,33 @@ class GeminiChatModel:
 _SEARCH_STEPS = frozenset({"google_search_call"})
 
 
-def _is_page_result(step: Any) -> bool:
-    return getattr(step, "type", None) == "url_context_result"
+def _dict(value: Any) -> dict[str, Any]:
+    """A JSON object of the stream, or {} where the field is missing or of another kind."""
+    return value if isinstance(value, dict) else {}
 
 
-def _pages_read(result: Any) -> list[Source]:
+def _pages_read(result: dict[str, Any]) -> list[Source]:
     """The pages a ``url_context_result`` says were fetched (``success``; a page that failed,
     is behind a paywall or unsafe was not read)."""
-    if getattr(result, "is_error", None):
+    if result.get("is_error"):
         return []
+    items = result.get("result")
     return [
-        Source(url=str(item.url))
-        for item in getattr(result, "result", None) or []
-        if getattr(item, "url", None) and getattr(item, "status", None) in (None, "success")
+        Source(url=str(item["url"]))
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict) and item.get("url") and item.get("status") in (None, "success")
     ]
 
 
 def _sources(annotations: Any) -> list[Source]:
     """Web citations among a text's annotations (other kinds, e.g. file citations, skipped)."""
     found = []
-    for annotation in annotations or []:
-        url = getattr(annotation, "url", None)
-        if getattr(annotation, "type", None) == "url_citation" and url:
-            found.append(Source(url=str(url), title=str(getattr(annotation, "title", "") or "")))
+    for annotation in annotations if isinstance(annotations, list) else []:
+        if not isinstance(annotation, dict):
+            continue
+        url = annotation.get("url")
+        if annotation.get("type") == "url_citation" and url:
+            found.append(Source(url=str(url), title=str(annotation.get("title") or "")))
     return found
 
 
@@ -286,18 +291,17 @@ def _tool_call(call: dict[str, Any]) -> ToolCall:
     return ToolCall(call_id=str(call["id"]), name=str(call["name"]), arguments=arguments)
 
 
-def _error_event(event: Any) -> UserFacingError:
-    error = getattr(event, "error", None)
-    message = f"{getattr(error, 'code', '')} {getattr(error, 'message', '')}".strip()
+def _error_event(error: dict[str, Any]) -> UserFacingError:
+    message = f"{error.get('code', '')} {error.get('message', '')}".strip()
     if looks_like_safety(message):
         return ModelRefused(message)
     return UpstreamUnavailable(f"stream error: {message}")
 
 
-def _raise_for_status(status: str | None, interaction: Any) -> None:
+def _raise_for_status(status: str | None, interaction: dict[str, Any]) -> None:
     if status in (None, "completed", "incomplete", "requires_action"):
         return
-    detail = str(getattr(interaction, "errors", None) or status)
+    detail = str(interaction.get("errors") or status)
     if looks_like_safety(detail):
         raise ModelRefused(detail)
     raise UpstreamUnavailable(f"interaction {status}: {detail}")

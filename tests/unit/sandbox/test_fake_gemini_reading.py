@@ -12,6 +12,7 @@ from google.genai import types
 
 from telegemini.core.models import ChatCompleted, ChatRequest, DocumentPart, TextPart
 from telegemini.gemini.chat import GeminiChatModel
+from telegemini.gemini.stream import InteractionStreams
 from telegemini.sandbox.fake_gemini import FakeGeminiServer
 from telegemini.sandbox.fake_gemini.parsing import MediaBlock, Turn
 from telegemini.sandbox.fake_gemini.reading import (
@@ -42,6 +43,14 @@ async def client(shared_server: FakeGeminiServer) -> AsyncIterator[genai.Client]
     client = genai.Client(api_key="test-key", http_options=options)
     yield client
     await client.aio.aclose()
+
+
+@pytest.fixture
+async def streams(shared_server: FakeGeminiServer) -> AsyncIterator[InteractionStreams]:
+    shared_server.reset()
+    streams = InteractionStreams(api_key="test-key", base_url=shared_server.url)
+    yield streams
+    await streams.close()
 
 
 async def complete(model: GeminiChatModel, request: ChatRequest) -> ChatCompleted:
@@ -95,8 +104,8 @@ def test_pages_read_fail_or_succeed_by_their_address():
     assert len(read_pages(many)) == MAX_URLS
 
 
-async def test_the_adapter_sends_a_pdf_as_a_document_block_named_before_it(client):
-    model = GeminiChatModel(client, model=CHAT, timeout=5)
+async def test_the_adapter_sends_a_pdf_as_a_document_block_named_before_it(streams):
+    model = GeminiChatModel(streams, model=CHAT, timeout=5)
     pdf = make_pdf(["Cover", "Revenue grew to 42 million."])
     completed = await complete(
         model,
@@ -108,8 +117,8 @@ async def test_the_adapter_sends_a_pdf_as_a_document_block_named_before_it(clien
     assert completed.text == 'r.pdf, page 2: "Revenue grew to 42 million." (p. 2)'
 
 
-async def test_the_adapter_sends_a_text_file_as_text(client, shared_server):
-    model = GeminiChatModel(client, model=CHAT, timeout=5)
+async def test_the_adapter_sends_a_text_file_as_text(streams, shared_server):
+    model = GeminiChatModel(streams, model=CHAT, timeout=5)
     data = b"print('hi')\n"
     completed = await complete(
         model,
@@ -122,8 +131,8 @@ async def test_the_adapter_sends_a_text_file_as_text(client, shared_server):
     assert completed.text == "I read a.py (1 line). It begins: \"print('hi')\""
 
 
-async def test_pages_read_come_back_in_order_and_failed_ones_are_left_out(client, shared_server):
-    model = GeminiChatModel(client, model=CHAT, timeout=5)
+async def test_pages_read_come_back_in_order_and_failed_ones_are_left_out(streams, shared_server):
+    model = GeminiChatModel(streams, model=CHAT, timeout=5)
     text = "compare https://b.example/x, https://down.invalid/y and https://a.example/ä"
     completed = await complete(
         model, ChatRequest(parts=[TextPart(text)], system_instruction="sys", url_context=True)
