@@ -3,8 +3,8 @@
 One text update's statements as the bot makes them: inbox put, claim, user and preferences
 (cached after the first message), quota, head, exchange, finish. Each measurement runs in a child
 process (``time.process_time`` counts every thread of it, SQLite's included). With
-``BENCH_BASELINE_SRC`` set to another tree's ``src`` (e.g. ``git archive`` of an older commit),
-that tree is measured in the same run, interleaved with this one: an A/B.
+``BENCH_BASELINE_SRC`` set to other trees' ``src`` (comma-separated; e.g. ``git archive`` of an
+older commit), those trees are measured in the same run, interleaved with this one: an A/B.
 """
 
 from __future__ import annotations
@@ -136,10 +136,9 @@ def measure(database: str, src: str | None = None) -> dict[str, float]:
 
 
 def main() -> list[Figure]:
-    baseline = os.environ.get("BENCH_BASELINE_SRC")
-    trees: list[tuple[str, str | None]] = [("this tree", None)]
-    if baseline:
-        trees.insert(0, ("baseline", baseline))
+    baseline = os.environ.get("BENCH_BASELINE_SRC", "")
+    trees: list[tuple[str, str | None]] = [(src, src) for src in baseline.split(",") if src]
+    trees.append(("this tree", None))
     figures: list[Figure] = []
     for database in ("sqlite", "postgres"):
         runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in trees}
@@ -148,7 +147,7 @@ def main() -> list[Figure]:
                 runs[name].append(measure(database, src))
                 print(f"{database} {name}: {runs[name][-1]}", flush=True)
         for name, _ in trees:
-            label = f"{database}, {name}" if baseline else database
+            label = f"{database}, {name}" if len(trees) > 1 else database
             mine = runs[name]
             spread = ", ".join(f"{r['cpu_ms']:.2f}" for r in mine)
             figures += [

@@ -17,11 +17,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.dml import ReturningInsert
 
 from telegemini.core.models import ChatKey
 from telegemini.storage import database
@@ -55,10 +70,91 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """The hot statements, built once with their parameters bound at execution: no statement
+    is put together per call, and each one's compiled form (and on PostgreSQL its prepared
+    statement) is found by a cache key computed once."""
+
+    put: ReturningInsert[int]
+    candidates: Select[Any]
+    album: Select[int]
+    claim: Update
+    finish: Update
+
+
+@cache
+def _statements(postgres: bool) -> _Statements:
+    head, part = inbox.alias("head"), inbox.alias("part")
+    now = bindparam("now", type_=inbox.c.received_at.type)
+    earliest = (
+        select(func.min(inbox.c.update_id))
+        .where(
+            inbox.c.chat_id == head.c.chat_id,
+            inbox.c.thread_id == head.c.thread_id,
+            inbox.c.state.in_((PENDING, PROCESSING)),
+        )
+        .scalar_subquery()
+    )
+    free = or_(
+        head.c.state == PENDING,
+        and_(head.c.state == PROCESSING, head.c.claimed_until < now),
+    )
+    settled = or_(
+        head.c.media_group.is_(None),
+        ~exists().where(
+            part.c.chat_id == head.c.chat_id,
+            part.c.thread_id == head.c.thread_id,
+            part.c.media_group == head.c.media_group,
+            part.c.received_at > bindparam("quiet_since", type_=inbox.c.received_at.type),
+        ),
+    )
+    candidates = (
+        select(head.c.update_id, head.c.chat_id, head.c.thread_id, head.c.media_group)
+        .where(head.c.state.in_((PENDING, PROCESSING)), free, head.c.update_id == earliest, settled)
+        .order_by(head.c.update_id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if postgres:
+        candidates = candidates.with_for_update(skip_locked=True, of=head)
+    album = select(inbox.c.update_id).where(
+        inbox.c.chat_id == bindparam("chat"),
+        inbox.c.thread_id == bindparam("thread"),
+        inbox.c.media_group == bindparam("group"),
+        inbox.c.update_id > bindparam("after"),
+        inbox.c.state.in_((PENDING, PROCESSING)),
+    )
+    ids = inbox.c.update_id.in_(bindparam("ids", expanding=True))
+    mine = inbox.c.claimed_by == bindparam("worker")
+    claimable = or_(
+        inbox.c.state == PENDING, and_(inbox.c.state == PROCESSING, inbox.c.claimed_until < now)
+    )
+    claim = (
+        update(inbox)
+        .where(ids, claimable)
+        .values(
+            state=PROCESSING,
+            claimed_by=bindparam("worker"),
+            claimed_until=bindparam("until", type_=inbox.c.claimed_until.type),
+            attempts=inbox.c.attempts + 1,
+        )
+        .returning(inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.media_group)
+    )
+    put = (
+        (postgresql if postgres else sqlite)
+        .insert(inbox)
+        .on_conflict_do_nothing(index_elements=[inbox.c.update_id])
+        .returning(inbox.c.update_id)
+    )
+    finish = update(inbox).where(ids, mine).values(state=DONE, claimed_until=None)
+    return _Statements(put, candidates, album, claim, finish)
+
+
 class SqlInbox:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
+        self._sql = _statements(self._postgres)
 
     async def put(
         self, update_id: int, key: ChatKey | None, payload: str, media_group: str | None = None
@@ -88,16 +184,11 @@ class SqlInbox:
             }
             for e in entries
         ]
-        dialect = postgresql if self._postgres else sqlite
-        statement = (
-            dialect.insert(inbox)
-            .on_conflict_do_nothing(index_elements=[inbox.c.update_id])
-            .returning(inbox.c.update_id)
-        )
+        statement = self._sql.put
 
         def put(conn: Connection) -> set[int]:
             if len(rows) == 1:
-                return set(conn.execute(statement.values(**rows[0])).scalars())
+                return set(conn.execute(statement, rows[0]).scalars())
             return set(conn.execute(statement, rows).scalars())
 
         return await database.run(self._engine, put)
@@ -108,75 +199,28 @@ class SqlInbox:
         """Take up to ``limit`` units of work, each the oldest unfinished update of its
         conversation; an album's head brings all of its parts."""
         now = _now()
-        head = inbox.alias("head")
-        earliest = (
-            select(func.min(inbox.c.update_id))
-            .where(
-                inbox.c.chat_id == head.c.chat_id,
-                inbox.c.thread_id == head.c.thread_id,
-                inbox.c.state.in_((PENDING, PROCESSING)),
-            )
-            .scalar_subquery()
-        )
-        free = or_(
-            head.c.state == PENDING,
-            and_(head.c.state == PROCESSING, head.c.claimed_until < now),
-        )
-        part = inbox.alias("part")
-        settled = or_(
-            head.c.media_group.is_(None),
-            ~exists().where(
-                part.c.chat_id == head.c.chat_id,
-                part.c.thread_id == head.c.thread_id,
-                part.c.media_group == head.c.media_group,
-                part.c.received_at > now - timedelta(seconds=settle),
-            ),
-        )
-        candidates = (
-            select(head.c.update_id, head.c.chat_id, head.c.thread_id, head.c.media_group)
-            .where(
-                head.c.state.in_((PENDING, PROCESSING)),
-                free,
-                head.c.update_id == earliest,
-                settled,
-            )
-            .order_by(head.c.update_id)
-            .limit(limit)
-        )
-        if self._postgres:
-            candidates = candidates.with_for_update(skip_locked=True, of=head)
-        claimable = or_(
-            inbox.c.state == PENDING,
-            and_(inbox.c.state == PROCESSING, inbox.c.claimed_until < now),
-        )
+        sql = self._sql
+        found = {"now": now, "quiet_since": now - timedelta(seconds=settle), "limit": limit}
 
         def claim(conn: Connection) -> list[InboxItem]:
-            heads = conn.execute(candidates).all()
+            heads = conn.execute(sql.candidates, found).all()
             if not heads:
                 return []
             ids = [h.update_id for h in heads]
-            for album in (h for h in heads if h.media_group is not None):
-                ids += conn.execute(
-                    select(inbox.c.update_id).where(
-                        inbox.c.chat_id == album.chat_id,
-                        inbox.c.thread_id == album.thread_id,
-                        inbox.c.media_group == album.media_group,
-                        inbox.c.update_id > album.update_id,
-                        inbox.c.state.in_((PENDING, PROCESSING)),
-                    )
-                ).scalars()
+            for h in heads:
+                if h.media_group is not None:
+                    ids += conn.execute(
+                        sql.album,
+                        {
+                            "chat": h.chat_id,
+                            "thread": h.thread_id,
+                            "group": h.media_group,
+                            "after": h.update_id,
+                        },
+                    ).scalars()
+            until = now + timedelta(seconds=lease)
             rows = conn.execute(
-                update(inbox)
-                .where(inbox.c.update_id.in_(ids), claimable)
-                .values(
-                    state=PROCESSING,
-                    claimed_by=worker,
-                    claimed_until=now + timedelta(seconds=lease),
-                    attempts=inbox.c.attempts + 1,
-                )
-                .returning(
-                    inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.media_group
-                )
+                sql.claim, {"ids": ids, "now": now, "worker": worker, "until": until}
             )
             return [InboxItem(r.update_id, r.payload, r.attempts, r.media_group) for r in rows]
 
@@ -196,12 +240,8 @@ class SqlInbox:
 
     async def finish(self, update_ids: Sequence[int], worker: str) -> None:
         """Mark a unit of work (an update, or an album's updates) done."""
-        statement = (
-            update(inbox)
-            .where(inbox.c.update_id.in_(update_ids), inbox.c.claimed_by == worker)
-            .values(state=DONE, claimed_until=None)
-        )
-        await database.run(self._engine, lambda conn: conn.execute(statement))
+        statement, done = self._sql.finish, {"ids": list(update_ids), "worker": worker}
+        await database.run(self._engine, lambda conn: conn.execute(statement, done))
 
     async def release(self, update_ids: list[int], worker: str) -> None:
         """Hand unfinished updates back (at shutdown) for the next worker or start."""

@@ -29,6 +29,7 @@ from telegemini.core.models import (
 )
 from telegemini.storage import database
 from telegemini.storage.cache import TtlCache
+from telegemini.storage.statements import quota_params, store_statements
 from telegemini.storage.tables import (
     NO_THREAD,
     activity,
@@ -117,6 +118,7 @@ class SqlStore:
         self._engine = engine
         dialect = engine.dialect.name
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._sql = store_statements(dialect)
         # Read on every update; another instance's change (a ban, a setting) shows within the
         # TTL. Bounded, so memory does not grow with the number of users ever seen.
         self._users: TtlCache[int, UserRecord] = TtlCache(maxsize=10_000, ttl=cache_ttl)
@@ -230,18 +232,9 @@ class SqlStore:
         statement on one row."""
         if limit is not None and amount > limit:
             return False
-        guard = None if limit is None else quota_usage.c.used + amount <= limit
-        statement = (
-            self._insert(quota_usage)
-            .values(user_id=user_id, day=day, kind=kind, used=amount)
-            .on_conflict_do_update(
-                index_elements=["user_id", "day", "kind"],
-                set_={"used": quota_usage.c.used + amount},
-                where=guard,
-            )
-            .returning(quota_usage.c.used)
-        )
-        return await self._run(lambda conn: conn.execute(statement).first() is not None)
+        statement = self._sql.quota_unlimited if limit is None else self._sql.quota_limited
+        params = quota_params(user_id, day, kind, amount, limit)
+        return await self._run(lambda conn: conn.execute(statement, params).first() is not None)
 
     async def refund_quota(self, user_id: int, day: str, kind: str, *, amount: int = 1) -> None:
         statement = (
@@ -359,11 +352,9 @@ class SqlStore:
         await self._run(lambda conn: conn.execute(statement))
 
     async def load_head(self, key: ChatKey) -> str | None:
-        statement = select(conversations.c.head_id).where(
-            conversations.c.chat_id == key.chat_id, conversations.c.thread_id == _thread(key)
-        )
+        statement, where = self._sql.head, {"chat": key.chat_id, "thread": _thread(key)}
         head: str | None = await self._run(
-            lambda conn: conn.execute(statement).scalar_one_or_none()
+            lambda conn: conn.execute(statement, where).scalar_one_or_none()
         )
         return head
 
@@ -390,42 +381,18 @@ class SqlStore:
     async def save_exchange(
         self, key: ChatKey, *, head_id: str, user_text: str, model_text: str, keep_turns: int
     ) -> None:
-        thread = _thread(key)
-        now = _now()
-        where = (transcript_turns.c.chat_id == key.chat_id, transcript_turns.c.thread_id == thread)
+        chat, thread, now, sql = key.chat_id, _thread(key), _now(), self._sql
+        head = {"chat_id": chat, "thread_id": thread, "head_id": head_id, "updated_at": now}
+        turns = [
+            {"chat_id": chat, "thread_id": thread, "role": role, "text": body, "created_at": now}
+            for role, body in (("user", user_text), ("model", model_text))
+        ]
+        trim = {"chat": chat, "thread": thread, "keep": keep_turns}
 
         def save(conn: Connection) -> None:
-            conn.execute(
-                self._insert(conversations)
-                .values(chat_id=key.chat_id, thread_id=thread, head_id=head_id, updated_at=now)
-                .on_conflict_do_update(
-                    index_elements=["chat_id", "thread_id"],
-                    set_={"head_id": head_id, "updated_at": now},
-                )
-            )
-            conn.execute(
-                transcript_turns.insert(),
-                [
-                    {
-                        "chat_id": key.chat_id,
-                        "thread_id": thread,
-                        "role": role,
-                        "text": body,
-                        "created_at": now,
-                    }
-                    for role, body in (("user", user_text), ("model", model_text))
-                ],
-            )
-            newest = (
-                select(transcript_turns.c.id)
-                .where(*where)
-                .order_by(transcript_turns.c.id.desc())
-                .limit(keep_turns)
-                .scalar_subquery()
-            )
-            conn.execute(
-                delete(transcript_turns).where(*where, transcript_turns.c.id.not_in(newest))
-            )
+            conn.execute(sql.move_head, head)
+            conn.execute(sql.add_turns, turns)
+            conn.execute(sql.trim, trim)
 
         await self._run(save)
 

@@ -1,0 +1,81 @@
+"""The store's hot statements (every text update runs them), built once per dialect.
+
+Their values are bound at execution, so no statement is put together per call and each one's
+cache key is computed once: SQLAlchemy finds the compiled form, and on PostgreSQL asyncpg its
+prepared statement, without walking the statement again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Delete, Integer, Select, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert, ReturningInsert
+
+from telegemini.storage.tables import conversations, quota_usage, transcript_turns
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatements:
+    # consume_quota: user_id, day, kind, used (= amount), amount [, limit]
+    quota_unlimited: ReturningInsert[Any]
+    quota_limited: ReturningInsert[Any]
+    head: Select[Any]  # load_head: chat, thread
+    # save_exchange: the head (chat_id, thread_id, head_id, updated_at), the two turns, then the
+    # transcript trimmed to its newest ``keep`` turns (chat, thread, keep)
+    move_head: Insert
+    add_turns: Insert
+    trim: Delete
+
+
+def quota_params(
+    user_id: int, day: str, kind: str, amount: int, limit: int | None
+) -> dict[str, Any]:
+    return {"user_id": user_id, "day": day, "kind": kind, "used": amount, "amount": amount,
+            "limit": limit}  # fmt: skip
+
+
+@cache
+def store_statements(dialect: str) -> StoreStatements:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    amount = bindparam("amount", type_=Integer)
+    quota = insert(quota_usage)
+
+    def on_quota(guarded: bool) -> ReturningInsert[Any]:
+        return quota.on_conflict_do_update(
+            index_elements=["user_id", "day", "kind"],
+            set_={"used": quota_usage.c.used + amount},
+            where=(quota_usage.c.used + amount <= bindparam("limit", type_=Integer))
+            if guarded
+            else None,
+        ).returning(quota_usage.c.used)
+
+    chat, thread = bindparam("chat", type_=Integer), bindparam("thread", type_=Integer)
+    head = select(conversations.c.head_id).where(
+        conversations.c.chat_id == chat, conversations.c.thread_id == thread
+    )
+    upsert = insert(conversations)
+    move_head = upsert.on_conflict_do_update(
+        index_elements=["chat_id", "thread_id"],
+        set_={"head_id": upsert.excluded.head_id, "updated_at": upsert.excluded.updated_at},
+    )
+    where = (transcript_turns.c.chat_id == chat, transcript_turns.c.thread_id == thread)
+    newest = (
+        select(transcript_turns.c.id)
+        .where(*where)
+        .order_by(transcript_turns.c.id.desc())
+        .limit(bindparam("keep", type_=Integer))
+        .scalar_subquery()
+    )
+    trim = delete(transcript_turns).where(*where, transcript_turns.c.id.not_in(newest))
+    return StoreStatements(
+        quota_unlimited=on_quota(False),
+        quota_limited=on_quota(True),
+        head=head,
+        move_head=move_head,
+        add_turns=transcript_turns.insert(),
+        trim=trim,
+    )
