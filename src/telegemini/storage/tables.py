@@ -168,3 +168,31 @@ pending_broadcasts = Table(
     Column("text", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Clips being filmed by the video model (a background interaction polled until done): stored so
+# a restart resumes polling and delivers once. ``owner``/``lease_until``: the instance polling it.
+video_jobs = Table(
+    "video_jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("thread_id", BigInteger, nullable=False),
+    Column("chat_type", String(16), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("aspect_ratio", String(8), nullable=False),
+    Column("duration", Integer, nullable=False),
+    Column("reference_ids", Text, nullable=False),
+    Column("interaction_id", String(256), nullable=True),
+    Column("state", String(12), nullable=False),  # running | sending | delivered | failed
+    Column("status_message_id", BigInteger, nullable=True),
+    Column("day", String(10), nullable=False),  # the quota day charged, for a refund
+    Column("charged", Integer, nullable=False),
+    Column("owner", String(64), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Index("ix_video_jobs_state_lease_until", "state", "lease_until"),
+    Index("ix_video_jobs_user_id_state", "user_id", "state"),
+)
