@@ -29,6 +29,7 @@ from typing import Any
 
 CHECKED_WITH = {"aiogram": "3.31.0", "pydantic": "2.13.5"}
 TARGET = "aiogram.types"
+METHODS_BASE = "aiogram.methods.base"
 
 
 class _DeferringLoader(importlib.abc.Loader):
@@ -76,16 +77,39 @@ def _complete_module_globals(namespace: dict[str, Any]) -> None:
                 module.__dict__.setdefault(key, value)
 
 
+class _DeferredMethodsLoader(importlib.abc.Loader):
+    """Runs the real loader of ``aiogram.methods.base``, then declares ``TelegramMethod`` (and
+    so every method class defined after it) ``defer_build``: the ~190 method models, each with a
+    copy of the types it nests, are built when first sent instead of at import."""
+
+    def __init__(self, inner: importlib.abc.Loader) -> None:
+        self._inner = inner
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self._inner.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._inner.exec_module(module)
+        module.TelegramMethod.model_config["defer_build"] = True
+
+
+_LOADERS: dict[str, type[_DeferringLoader | _DeferredMethodsLoader]] = {
+    TARGET: _DeferringLoader,
+    METHODS_BASE: _DeferredMethodsLoader,
+}
+
+
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != TARGET:
+        loader = _LOADERS.get(fullname)
+        if loader is None:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None or not _versions_checked():
             return spec
-        spec.loader = _DeferringLoader(spec.loader)
+        spec.loader = loader(spec.loader)
         return spec
 
 
