@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from aiogram.exceptions import TelegramUnauthorizedError
 
 from telegemini.errors import TokenRejected
+from telegemini.gemini.video import video_model_available
 from telegemini.metrics import LoopWatch
 from telegemini.settings import Settings
 from telegemini.storage.sql import UPDATE_ID_RETENTION
@@ -78,6 +79,13 @@ class Telegemini:
             if recovered:
                 log.info("resuming %d updates left unfinished by the last run", recovered)
         await parts.stops.start()
+        videos = parts.videos
+        if videos is not None:
+            videos.available = await self._video_model_available()
+            # SQLite means one instance: every clip still running is from our previous life.
+            resumed = await videos.resume(everyone=self.store.engine.dialect.name == "sqlite")
+            if resumed:
+                log.info("resuming %d video clips left unfinished by the last run", resumed)
         self.pump.start()
         if parts.webhook is not None:
             await self._start_webhook()
@@ -90,6 +98,8 @@ class Telegemini:
             asyncio.create_task(self._housekeep(), name="housekeeping"),
             asyncio.create_task(self._watch_dependencies(), name="dependencies"),
         ]
+        if videos is not None:
+            self._background.append(asyncio.create_task(videos.run(), name="video-jobs"))
         # Everything loaded so far lives as long as the process. Moving it out of the garbage
         # collector's reach spares every later full collection a walk over the whole heap,
         # which otherwise stalls the event loop for ~60 ms (measured in bench/bench_voice.py).
@@ -141,6 +151,8 @@ class Telegemini:
             await parts.poller.stop()
         await self.pump.stop()  # no new claims; what is in flight finishes or is handed back
         await self.pump.drain(SHUTDOWN_GRACE)
+        if parts.videos is not None:
+            await parts.videos.stop()  # clips stay stored: the next start resumes them
         await self.store.close()
         await self.limiter.close()
         await parts.stops.close()
@@ -174,6 +186,14 @@ class Telegemini:
             await self.stop()
         if failure.error is not None:
             raise failure.error
+
+    async def _video_model_available(self) -> bool:
+        """VIDEO_MODEL exists for this key (``models.get``); when not, 🎬 and /video hide
+        themselves (``doctor`` says why). A network problem is not taken as "missing"."""
+        client = self.components.genai_client
+        if client is None:
+            return True
+        return await video_model_available(client, self.settings.video_model)
 
     async def _watch_dependencies(self) -> None:
         while True:

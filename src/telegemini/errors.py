@@ -24,6 +24,7 @@ error handler only ever see ours. What a user reads comes from the message catal
         ├── ReadingOff               files are not read here (the operator, or the user's setting)
         ├── ModelRefused             the model's safety system blocked the request or answer
         ├── ImageNotMade             the image model answered without an image (``reason``)
+        ├── VideoNotMade             the video model made no clip (``reason``: safety, timeout, …)
         ├── TooManyReferences        more reference images than the image model takes
         ├── ConversationExpired      the model forgot the conversation (404 on the previous id);
         │                            the chat service recovers from it, users never see it
@@ -166,6 +167,16 @@ class ImageNotMade(UserFacingError):
     def message_args(self) -> dict[str, object]:
         text = self.text if len(self.text) <= 500 else self.text[:499] + "…"
         return {"text": text}
+
+
+class VideoNotMade(UserFacingError):
+    """No clip came back. ``reason``: "safety" (blocked or refused), "failed", "timeout",
+    "too_large" (over Telegram's 50 MB) or "lost" (the job was cut off before it started)."""
+
+    def __init__(self, detail: str = "", *, reason: str = "failed") -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.message_key = f"video.not_made_{reason}"
 
 
 class TooManyReferences(UserFacingError):

@@ -133,6 +133,24 @@ class Settings(BaseSettings):
         ge=0,
         description="An identical image request within this time reuses the photo already sent.",
     )
+    video_model: str = Field(
+        default="gemini-omni-1.2-flash",
+        description="Video model (Gemini Omni, Interactions only): 3-15 s clips, 16:9 or 9:16.",
+    )
+    video_enabled: bool = Field(
+        default=True,
+        description="🎬 Animate and /video; hidden by itself when VIDEO_MODEL is unavailable.",
+    )
+    video_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds a clip may take before it is given up on (and refunded).",
+    )
+    video_poll_interval: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between checks on a clip being filmed (and progress updates).",
+    )
     tts_model: str = Field(default="gemini-3.8-flash-lite-tts", description="Speech model.")
     tts_voice: str = Field(default="Kore", description="Default voice of voice replies.")
     voice_enabled: bool = Field(
@@ -153,7 +171,7 @@ class Settings(BaseSettings):
     quotas: dict[str, dict[str, int]] = Field(
         default_factory=dict,
         description="Daily limits as `QUOTAS__<TIER>__<KIND>` (tiers free, premium, unlimited; "
-        "kinds messages, voice, images, hd_images); negative = unlimited.",
+        "kinds messages, voice, images, hd_images, videos); negative = unlimited.",
     )
     quota_timezone: str = Field(
         default="UTC", description="Time zone whose midnight resets the daily quotas."
@@ -232,7 +250,7 @@ class Settings(BaseSettings):
     def _check_quotas(cls, value: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
         tiers, kinds = (
             {"free", "premium", "unlimited"},
-            {"messages", "voice", "images", "hd_images"},
+            {"messages", "voice", "images", "hd_images", "videos"},
         )
         clean = {
             tier.lower(): {k.lower(): v for k, v in limits.items()}

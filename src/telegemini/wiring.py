@@ -19,6 +19,7 @@ from telegemini.core.alerts import Alerter
 from telegemini.core.assistant import Assistant, AssistantConfig
 from telegemini.core.captcha import CaptchaConfig, CaptchaDesk
 from telegemini.core.chat import DEFAULT_SYSTEM_INSTRUCTION, ChatConfig, ChatService
+from telegemini.core.clips import VideoGenerator
 from telegemini.core.conversation import Conversation, ConversationConfig, error_reference
 from telegemini.core.documents import DocumentReader
 from telegemini.core.guards import (
@@ -40,6 +41,8 @@ from telegemini.core.ports import (
     StopSignals,
     Store,
 )
+from telegemini.core.video_desk import VideoDesk
+from telegemini.core.videos import VideoConfig, VideoStudio
 from telegemini.core.voice import VoiceConfig, VoiceService
 from telegemini.errors import ImageNotMade
 from telegemini.gemini.chat import GeminiChatModel
@@ -48,18 +51,22 @@ from telegemini.gemini.images import GeminiImages
 from telegemini.gemini.retry import RetryPolicy
 from telegemini.gemini.speech import GeminiSpeech
 from telegemini.gemini.stream import InteractionStreams
+from telegemini.gemini.video import GeminiVideo
 from telegemini.health import Dependencies
 from telegemini.media.charts import MatplotlibCharts
 from telegemini.media.codec import PyAvAudioCodec
 from telegemini.media.images import PillowImageCodec
+from telegemini.media.video import PyAvVideoProbe
 from telegemini.metrics import MeteredChatModel, MeteredImages, MeteredSpeech, Metrics
 from telegemini.settings import Settings
 from telegemini.storage.inbox import SqlInbox
 from telegemini.storage.sql import SqlStore
+from telegemini.storage.videos import SqlVideoJobs
 from telegemini.tg.bot import ALLOWED_UPDATES, make_bot
 from telegemini.tg.feedback import EarlyTyping
 from telegemini.tg.files import TelegramFiles
 from telegemini.tg.messenger import TelegramMessenger
+from telegemini.tg.outputs import TelegramOutputs
 from telegemini.tg.polling import LongPoller
 from telegemini.tg.pump import InboxPump
 from telegemini.tg.ratelimit import FloodHook, TelegramRateLimiter
@@ -106,6 +113,7 @@ def build_assistant(
     images: ImageGenerator | None,
     observer: Observer | None = None,
     stops: StopSignals | None = None,
+    video: VideoStudio | None = None,
 ) -> Assistant:
     files = TelegramFiles(bot)
     messenger = TelegramMessenger(bot)
@@ -149,6 +157,9 @@ def build_assistant(
         ),
         documents=DocumentReader(files),
     )
+    if video is not None:
+        conversation.videos = VideoDesk(video, guard, files, conversation.moderate)
+        image_service.animate = lambda: video.available
     alert_targets = [settings.alert_chat_id] if settings.alert_chat_id else settings.admin_user_ids
     return Assistant(
         store=store,
@@ -216,6 +227,7 @@ class Components:
     genai_client: genai.Client | None
     stops: MemoryStopSignals
     gemini_streams: InteractionStreams | None = None
+    videos: VideoStudio | None = None  # None: VIDEO_ENABLED=false (or no video model wired)
 
 
 def flood_alarm(metrics: Metrics, alerter: Alerter) -> FloodHook:
@@ -253,6 +265,7 @@ async def open_components(settings: Settings, *, public_url: PublicUrl | None = 
         images=GeminiImages(
             client, model=settings.image_model, timeout=settings.image_timeout, retry=retry
         ),
+        video=GeminiVideo(client, model=settings.video_model, api_key=api_key, retry=retry),
         genai_client=client,
         gemini_streams=streams,
         public_url=public_url,
@@ -266,6 +279,7 @@ def build(
     chat_model: ChatModel,
     speech: SpeechSynthesizer | None = None,
     images: ImageGenerator | None = None,
+    video: VideoGenerator | None = None,
     genai_client: genai.Client | None = None,
     gemini_streams: InteractionStreams | None = None,
     public_url: PublicUrl | None = None,
@@ -282,6 +296,17 @@ def build(
     bot = make_bot(settings)
     failure = Failure()
     tasks: set[asyncio.Task[None]] = set()
+    rich = RichMessages(enabled=settings.rich_messages)
+    studio = None
+    if video is not None and settings.video_enabled:
+        studio = VideoStudio(
+            video,
+            PyAvVideoProbe(),
+            SqlVideoJobs(store.engine),
+            store,
+            TelegramOutputs(bot, rich),
+            VideoConfig(timeout=settings.video_timeout, poll_interval=settings.video_poll_interval),
+        )
 
     def spawn(work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -299,6 +324,7 @@ def build(
         images=MeteredImages(images, metrics, settings.image_model) if images else None,
         observer=metrics,
         stops=stops,
+        video=studio,
     )
     bot.session.middleware(
         TelegramRateLimiter(
@@ -312,7 +338,6 @@ def build(
         allowed_users=settings.allowed_user_ids,
         allowed_chats=settings.allowed_chat_ids,
     )
-    rich = RichMessages(enabled=settings.rich_messages)
     dispatcher = build_dispatcher(assistant, early, rich, stops)
     inbox = SqlInbox(store.engine)
     pump = InboxPump(
@@ -359,4 +384,5 @@ def build(
         genai_client=genai_client,
         stops=stops,
         gemini_streams=gemini_streams,
+        videos=studio,
     )

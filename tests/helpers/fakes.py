@@ -17,6 +17,7 @@ from telegemini.core.models import (
     GeneratedImage,
     ImagePart,
     OutgoingPhoto,
+    OutgoingVideo,
     Reply,
     Speech,
     Started,
@@ -129,6 +130,7 @@ class FakeChatOutput:
     statuses: dict[int, str] = field(default_factory=dict)  # progress messages still shown
     photos: list[OutgoingPhoto] = field(default_factory=list)
     documents: list[tuple[str, bytes]] = field(default_factory=list)
+    videos: list[OutgoingVideo] = field(default_factory=list)
     albums: list[list[OutgoingPhoto]] = field(default_factory=list)
     _next_id: int = 100
 
@@ -153,6 +155,10 @@ class FakeChatOutput:
         self.albums.append(photos)
         self.events.append("album")
         return [f"album-{n}" for n in range(len(photos))]
+
+    async def send_video(self, video: OutgoingVideo) -> None:
+        self.videos.append(video)
+        self.events.append("video")
 
     @property
     def texts(self) -> list[str]:

@@ -287,7 +287,8 @@ class Assistant:
         if job is None or job.chat_id != callback.chat.id or not valid_ratio:
             await out.answer_callback(t("callback.invalid"))
             return
-        await out.answer_callback(t("image.working"))
+        if press.action is not ImageAction.ANIMATE:
+            await out.answer_callback(t("image.working"))
         images = self._conversation.images
         owner = callback.user.id
         if press.action is ImageAction.VARIANT:
@@ -296,6 +297,12 @@ class Assistant:
             )
         elif press.action is ImageAction.HD:
             await self._conversation.make_image(images.derive(job, size=HD, user_id=owner), caller)
+        elif press.action is ImageAction.ANIMATE:
+            videos = self._conversation.videos
+            if videos is None:
+                await out.answer_callback(t("callback.invalid"))
+            else:
+                await videos.animate(job, callback, caller)
         elif press.action is ImageAction.BATCH:
             await self._conversation.make_image(
                 images.derive(job, user_id=owner), caller, batch=True

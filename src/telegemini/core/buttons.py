@@ -37,6 +37,7 @@ class ImageAction(StrEnum):
     HD = "h"
     BATCH = "b"
     RATIO = "r"
+    ANIMATE = "a"  # a short clip made from the picture (the video model)
 
 
 @dataclass(frozen=True, slots=True)

@@ -295,9 +295,12 @@ class ChatService:
                 thoughts.clear()
             return await self._run(request, out, None, stop, thoughts)
 
-    async def one_shot(self, parts: list[Part], out: ChatOutput, *, instruction: str) -> str:
+    async def one_shot(
+        self, parts: list[Part], out: ChatOutput, *, instruction: str, send: bool = True
+    ) -> str:
         """A request outside any conversation (transcription, translation): nothing is read
-        from or written to the conversation's memory."""
+        from or written to the conversation's memory. ``send=False``: the text is returned,
+        not sent (an image prompt made from a voice note)."""
         _require_content(parts)
         request = ChatRequest(
             parts=parts, system_instruction=instruction, store=False, budget=self._budget()
@@ -305,7 +308,8 @@ class ChatService:
         async with out.activity(Activity.TYPING):
             completed, _ = await self._run(request, out)
         text = _nonempty(completed.text)
-        await out.send(Reply(strip_audio_tags(text)))
+        if send:
+            await out.send(Reply(strip_audio_tags(text)))
         return text
 
     async def _run(

@@ -52,6 +52,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("draw", "commands.image", Feature.IMAGES, in_menu=False),
     CommandInfo("hd", "commands.hd", Feature.IMAGES),
     CommandInfo("batch", "commands.batch", Feature.IMAGES),
+    CommandInfo("video", "commands.video", Feature.IMAGES),
     CommandInfo("usage", "commands.usage", Feature.CHAT),
     CommandInfo("id", "commands.id", Feature.CHAT),
     CommandInfo("ban", "commands.ban", Feature.ADMIN, admin=True),
@@ -112,6 +113,13 @@ class Commands:
             await self._conversation.image_request(
                 message, caller, args, photos, size=IMAGE_COMMANDS[name], batch=name == "batch"
             )
+        elif name == "video":
+            photos = tuple(a for a in message.attachments if a.kind is AttachmentKind.PHOTO)
+            videos = self._conversation.videos
+            if videos is None:
+                await out.send(Reply(t("video.unavailable"), markdown=False))
+            else:
+                await videos.command(message, caller, args, photos)
         elif name == "start":
             text = t("start.welcome", name=message.user.first_name, commands=command_list(t))
             await out.send(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from telegemini.core import modes
 from telegemini.core.chat import ChatService
@@ -36,6 +37,9 @@ from telegemini.core.preferences import Effective
 from telegemini.core.sources import SearchLabels
 from telegemini.core.voice import VoiceService, is_audio
 from telegemini.errors import ReadingOff, UnsupportedMedia, UserFacingError
+
+if TYPE_CHECKING:
+    from telegemini.core.video_desk import VideoDesk
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +84,7 @@ class Conversation:
         self._store = store
         self._voice = voice
         self.images = images
+        self.videos: VideoDesk | None = None  # /video and 🎬 Animate, when wired
         self._guard = guard
         self._blocklist = blocklist
         self._config = config or ConversationConfig()
@@ -113,6 +118,9 @@ class Conversation:
         if message.unsupported and audio is None and not photos and not message.parts:
             raise UnsupportedMedia(f"update {message.update_id}")
         replied_photo = any(p.from_reply for p in photos)
+        if mode is Mode.IMAGE and audio is not None and not message.text.strip():
+            await self.image_request(message, caller, await self._heard(audio, caller), photos)
+            return
         if (mode is Mode.IMAGE and audio is None) or (replied_photo and message.text.strip()):
             await self.image_request(message, caller, message.text, photos)
             return
@@ -192,6 +200,18 @@ class Conversation:
             stopped_note=caller.t("answer.stopped"),
             thinking_label=caller.t("answer.thinking") if caller.prefs.show_thinking else None,
         )
+
+    async def _heard(self, audio: Attachment, caller: Caller) -> str:
+        """A voice note in image mode: the picture it describes, as an image prompt (the chat
+        model transcribes and condenses it; the prompt shows in the picture's caption)."""
+        await self._guard.throttle(caller.user, "messages")
+        async with self._guard.billed(caller.user, "messages"):
+            parts: list[Part] = [await self._voice.listen(audio)]
+            instruction = modes.IMAGE_PROMPT_FROM_VOICE
+            heard = await self._chat.one_shot(
+                parts, caller.out, instruction=instruction, send=False
+            )
+        return " ".join(heard.split())
 
     def _check_documents(self, documents: tuple[Attachment, ...], caller: Caller) -> None:
         """Files are refused before any download or charge: where files are not read (the

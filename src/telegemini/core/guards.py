@@ -23,9 +23,9 @@ from telegemini.errors import StorageError, UserFacingError
 log = logging.getLogger(__name__)
 
 DEFAULT_QUOTAS: dict[Tier, dict[str, int]] = {
-    Tier.FREE: {"messages": 200, "voice": 50, "images": 10, "hd_images": 2},
-    Tier.PREMIUM: {"messages": 2000, "voice": 500, "images": 100, "hd_images": 20},
-    Tier.UNLIMITED: {"messages": -1, "voice": -1, "images": -1, "hd_images": -1},
+    Tier.FREE: {"messages": 200, "voice": 50, "images": 10, "hd_images": 2, "videos": 1},
+    Tier.PREMIUM: {"messages": 2000, "voice": 500, "images": 100, "hd_images": 20, "videos": 10},
+    Tier.UNLIMITED: {"messages": -1, "voice": -1, "images": -1, "hd_images": -1, "videos": -1},
 }
 
 
@@ -42,6 +42,7 @@ DEFAULT_RATES: dict[str, RateRule] = {
     "voice": RateRule(per_minute=10, burst=4),
     "images": RateRule(per_minute=6, burst=2),  # at most one image every 10 s, sustained
     "hd_images": RateRule(per_minute=2, burst=1),
+    "videos": RateRule(per_minute=1, burst=1),  # one clip a minute, sustained
 }
 
 
@@ -193,11 +194,14 @@ class Guard:
             raise RateLimited(kind, retry_after=wait)
 
     @contextlib.asynccontextmanager
-    async def one_at_a_time(self, user: UserRecord, kind: str) -> AsyncIterator[None]:
-        """At most one request of ``kind`` in flight per user (images take a while)."""
+    async def one_at_a_time(
+        self, user: UserRecord, kind: str, *, ttl: float = 600
+    ) -> AsyncIterator[None]:
+        """At most one request of ``kind`` in flight per user (images take a while); the slot
+        frees itself after ``ttl`` seconds should its holder die."""
         key = LimitKey(user.id, f"{kind}:busy")
         try:
-            claimed = await self._limiter.begin(key, ttl=600)
+            claimed = await self._limiter.begin(key, ttl=ttl)
         except StorageError as exc:
             log.warning("in-flight limits unavailable: %s", exc)
             yield

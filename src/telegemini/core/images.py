@@ -64,11 +64,15 @@ def request_key(job: ImageJob) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def job_buttons(job: ImageJob, t: Translator) -> tuple[tuple[Button, ...], ...]:
-    """🔄 variant · ⬆️ HD · ×4, then the aspect ratios."""
+def job_buttons(
+    job: ImageJob, t: Translator, *, animate: bool = False
+) -> tuple[tuple[Button, ...], ...]:
+    """🔄 variant · ⬆️ HD · 🎬 Animate (when the video model is there) · ×4, then the ratios."""
     actions = [Button(t("image.button_variant"), ImagePress(ImageAction.VARIANT, job.id))]
     if job.size != HD:
         actions.append(Button(t("image.button_hd"), ImagePress(ImageAction.HD, job.id)))
+    if animate:
+        actions.append(Button(t("video.button_animate"), ImagePress(ImageAction.ANIMATE, job.id)))
     actions.append(Button(t("image.button_batch"), ImagePress(ImageAction.BATCH, job.id)))
     ratios = tuple(
         Button(
@@ -130,6 +134,10 @@ class ImageService:
         self._store = store
         self.config = config or ImageConfig()
         self._clock = clock
+        self.animate: Callable[[], bool] = lambda: False  # 🎬 shown: the video model is there
+
+    def _buttons(self, job: ImageJob, t: Translator) -> tuple[tuple[Button, ...], ...]:
+        return job_buttons(job, t, animate=self.animate())
 
     def new_job(
         self,
@@ -195,7 +203,7 @@ class ImageService:
                     OutgoingPhoto(
                         file_id=earlier.photo_file_id,
                         caption=caption(earlier, None, t),
-                        buttons=job_buttons(earlier, t),
+                        buttons=self._buttons(earlier, t),
                     )
                 )
                 return
@@ -209,7 +217,7 @@ class ImageService:
             raise
         await self._store.save_image_job(job)
         file_id = await out.send_photo(
-            OutgoingPhoto(data=photo, caption=caption(job, image, t), buttons=job_buttons(job, t))
+            OutgoingPhoto(data=photo, caption=caption(job, image, t), buttons=self._buttons(job, t))
         )
         await self._store.save_image_job(replace(job, photo_file_id=file_id))
         if job.size == HD:
@@ -237,7 +245,7 @@ class ImageService:
         await self._store.save_image_job(job)
         if len(photos) == 1:
             first = OutgoingPhoto(
-                data=photos[0], caption=caption(job, images[0], t), buttons=job_buttons(job, t)
+                data=photos[0], caption=caption(job, images[0], t), buttons=self._buttons(job, t)
             )
             await out.send_photo(first)
             return

@@ -33,7 +33,7 @@ class Tier(StrEnum):
     UNLIMITED = "unlimited"
 
 
-QUOTA_KINDS = ("messages", "voice", "images", "hd_images")
+QUOTA_KINDS = ("messages", "voice", "images", "hd_images", "videos")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +185,7 @@ class LimitKey:
     """One user's bucket (or in-flight slot) for one kind of request."""
 
     user_id: int
-    kind: str  # "messages" | "voice" | "images" | "hd_images"
+    kind: str  # "messages" | "voice" | "images" | "hd_images" | "videos"
 
 
 class Mode(StrEnum):
@@ -229,6 +229,17 @@ class OutgoingPhoto:
     file_id: str | None = None
     caption: str = ""
     buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingVideo:
+    """An MP4 to send as a video (the player keeps ``width``:``height``)."""
+
+    data: bytes
+    width: int
+    height: int
+    duration: float
+    caption: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +298,7 @@ class Activity(StrEnum):
     RECORDING_VOICE = "record_voice"
     UPLOADING_VOICE = "upload_voice"
     UPLOADING_PHOTO = "upload_photo"
+    RECORDING_VIDEO = "record_video"
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,12 @@ DOCUMENTS = (
 # The user's turn when a file came without a question.
 ABOUT_DOCUMENT = "Summarise this file briefly, in the language of our conversation."
 
+IMAGE_PROMPT_FROM_VOICE = (
+    "The user describes a picture they want by voice. Listen, then write the description as "
+    "one image prompt: what the picture shows, its style, colours and composition, in the "
+    "language spoken, in at most 60 words. Reply with the prompt only, no preamble or quotes."
+)
+
 TRANSCRIPTION = (
     "You are a transcription service. Transcribe the user's audio faithfully and verbatim, in "
     "the language spoken; do not translate, summarise or answer it. Start with one line "

@@ -23,6 +23,7 @@ from telegemini.core.models import (
     ImagePart,
     LimitKey,
     OutgoingPhoto,
+    OutgoingVideo,
     Preferences,
     Reply,
     Speech,
@@ -319,6 +320,8 @@ class ChatOutput(Protocol):
     async def send_album(self, photos: list[OutgoingPhoto]) -> list[str]:
         """2-10 photos as one album (albums carry no buttons); returns their file ids."""
         ...
+
+    async def send_video(self, video: OutgoingVideo) -> None: ...
 
     async def edit(self, message_id: int, reply: Reply) -> None:
         """Replace the text and buttons of a message the bot sent."""

@@ -35,7 +35,7 @@ class SettingButton(CallbackData, prefix="set"):
 
 
 class ImageButton(CallbackData, prefix="im"):
-    action: Literal[ImageAction.VARIANT, ImageAction.HD, ImageAction.BATCH]
+    action: Literal[ImageAction.VARIANT, ImageAction.HD, ImageAction.BATCH, ImageAction.ANIMATE]
     job: str = Field(pattern=ID_PATTERN)
 
 

@@ -26,7 +26,15 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from telegemini.core.models import Activity, Button, ChatRef, OutgoingPhoto, Reply, VoiceNote
+from telegemini.core.models import (
+    Activity,
+    Button,
+    ChatRef,
+    OutgoingPhoto,
+    OutgoingVideo,
+    Reply,
+    VoiceNote,
+)
 from telegemini.tg.callbacks import pack
 from telegemini.tg.delivery import reachable
 from telegemini.tg.feedback import EarlyTyping, Shown, finish_within
@@ -339,6 +347,23 @@ class TelegramChatOutput:
         )
         self.sent_message_ids.append(message.message_id)
         return message.photo[-1].file_id if message.photo else photo.file_id or ""
+
+    @reachable
+    async def send_video(self, video: OutgoingVideo) -> None:
+        """An MP4 the player shows at its own ratio (``width``/``height``), streamable."""
+        await self._early_settled()
+        message = await self._bot.send_video(
+            chat_id=self._chat.id,
+            video=BufferedInputFile(video.data, filename="clip.mp4"),
+            duration=max(1, round(video.duration)),
+            width=video.width,
+            height=video.height,
+            caption=video.caption or None,
+            supports_streaming=True,
+            message_thread_id=self._thread_id,
+            reply_parameters=self._quote(),
+        )
+        self.sent_message_ids.append(message.message_id)
 
     @reachable
     async def send_document(self, data: bytes, *, filename: str, caption: str = "") -> None:

@@ -33,6 +33,9 @@ from .parsing import Json, Turn, contents_to_turns, input_steps, steps_to_turns,
 from .parsing import user_turns as user_turn_texts
 from .script import ApiName, Fault, RequestContext, parse_magic, strip_magic
 from .state import RecordedRequest, ServerState, UnknownInteractionError
+from .video import advance as advance_video
+from .video import create as create_video
+from .video import is_video_request
 
 API_VERSIONS = ("v1", "v1beta", "v1alpha")
 
@@ -166,6 +169,11 @@ class ModelRoutes:
         except MediaDecodeError:
             return error_response(400, _DECODE_ERROR, style="interactions")
         model = str(body.get("model") or body.get("agent") or "")
+        if (
+            is_video_request(body)
+            and model.removeprefix("models/") not in self.state.retired_models
+        ):
+            return self._create_video(request, body)
         if model.removeprefix("models/") in self.state.retired_models:
             return error_response(
                 404,
@@ -231,12 +239,26 @@ class ModelRoutes:
         stored = self.state.interactions.get(request.match_info["id"])
         if stored is None:
             return _not_found(request.match_info["id"])
+        video = self.state.videos.get(stored.id)
+        if video is not None:
+            await advance_video(video, self.state.video_clock)
+            request[RECORD_KEY].meta.update(kind="video_poll", status=stored.status)
         if request.query.get("stream", "false").lower() == "true" and stored.answer is not None:
             return await self._interactions_sse(request, stream_events(stored, stored.answer), None)
         with_input = request.query.get("include_input", "false").lower() == "true"
         return web.json_response(
             interaction_json(stored, with_input_steps=True, with_input=with_input)
         )
+
+    def _create_video(self, request: web.Request, body: Json) -> web.Response:
+        """A background clip (``video.py``): ``in_progress`` at once, or the refusal."""
+        created = create_video(
+            body, self.state.video_clock, self.state.videos, request[RECORD_KEY].meta
+        )
+        if not isinstance(created, StoredInteraction):
+            return created  # type: ignore[no-any-return]
+        self.state.interactions[created.id] = created
+        return web.json_response(interaction_json(created, with_input_steps=False))
 
     async def cancel_interaction(self, request: web.Request) -> web.Response:
         stored = self.state.interactions.get(request.match_info["id"])

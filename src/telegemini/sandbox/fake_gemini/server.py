@@ -113,6 +113,24 @@ class FakeGeminiServer:
         return self.state.retired_models
 
     @property
+    def video_seconds(self) -> float:
+        """How long one clip takes, in the fake's own seconds (default 20)."""
+        return self.state.video_clock.seconds
+
+    @video_seconds.setter
+    def video_seconds(self, value: float) -> None:
+        self.state.video_clock.seconds = value
+
+    @property
+    def video_speed(self) -> float:
+        """Fake seconds per real second for clips (tests speed the fake's clock up)."""
+        return self.state.video_clock.speed
+
+    @video_speed.setter
+    def video_speed(self, value: float) -> None:
+        self.state.video_clock.speed = value
+
+    @property
     def chunk_delay(self) -> float:
         """Seconds between streamed text/audio deltas."""
         return self.state.chunk_delay

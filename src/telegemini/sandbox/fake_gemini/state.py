@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .answer import SpeechSettings
 from .interactions import StoredInteraction
 from .script import FaultQueue, Script
+from .video import VideoClock, VideoTask
 
 if TYPE_CHECKING:
     from .hooks import MediaMaker
@@ -113,6 +114,8 @@ class ServerState:
         self.requests: list[RecordedRequest] = []
         self.interactions: dict[str, StoredInteraction] = {}
         self.files: dict[str, StoredFile] = {}
+        self.video_clock = VideoClock()  # how long clips take (background interactions)
+        self.videos: dict[str, VideoTask] = {}
         self._changed: asyncio.Condition | None = None
 
     # --- request log ---------------------------------------------------------------------
@@ -185,3 +188,5 @@ class ServerState:
         self.requests.clear()
         self.interactions.clear()
         self.files.clear()
+        self.videos.clear()
+        self.video_clock = VideoClock()
