@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 8.0  # seconds for in-flight work after SIGTERM (Cloud Run allows 10)
 _HOUSEKEEPING_EVERY = 3600.0
 DEPENDENCY_CHECK_EVERY = 15.0  # seconds between checks of the database and Redis
+PREMIUM_CHECK_EVERY = 60.0  # seconds between looks for bought Premium that ended
 
 
 class Telegemini:
@@ -46,6 +47,7 @@ class Telegemini:
         self.metrics.on_scrape(self._inbox_gauges)
         self.running = False
         self.dependency_check_every = DEPENDENCY_CHECK_EVERY
+        self.premium_check_every = PREMIUM_CHECK_EVERY
         self.loop_watch = LoopWatch(self.metrics)
         self._background: list[asyncio.Task[None]] = []
         self._watching: asyncio.Task[None] | None = None
@@ -72,7 +74,9 @@ class Telegemini:
             me = await self.bot.me()  # getMe: the username the group rules need
         except TelegramUnauthorizedError:
             raise TokenRejected from None
-        await publish_menus(self.bot, self.settings.admin_user_ids)
+        await publish_menus(
+            self.bot, self.settings.admin_user_ids, stars=self.settings.stars_enabled
+        )
         if self.store.engine.dialect.name == "sqlite":
             # SQLite means one instance: claims left in the inbox are from our previous life.
             recovered = await self.inbox.recover_all()
@@ -97,6 +101,7 @@ class Telegemini:
         self._background = [
             asyncio.create_task(self._housekeep(), name="housekeeping"),
             asyncio.create_task(self._watch_dependencies(), name="dependencies"),
+            asyncio.create_task(self._premium_endings(), name="premium-endings"),
         ]
         if videos is not None:
             self._background.append(asyncio.create_task(videos.run(), name="video-jobs"))
@@ -194,6 +199,18 @@ class Telegemini:
         if client is None:
             return True
         return await video_model_available(client, self.settings.video_model)
+
+    async def _premium_endings(self) -> None:
+        """Tell users whose bought Premium ended that they are on the free tier again."""
+        shop = self.assistant.shop
+        while shop is not None:
+            try:
+                told = await shop.tell_endings()
+                if told:
+                    log.info("told %d users their Premium ended", told)
+            except Exception:
+                log.exception("telling Premium endings failed")
+            await asyncio.sleep(self.premium_check_every)
 
     async def _watch_dependencies(self) -> None:
         while True:

@@ -36,6 +36,7 @@ _FIXES: dict[str, str] = {
     "PORT": "use a TCP port number between 0 and 65535",
     "LOG_FORMAT": "use text or json",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
+    "IMAGE_PACKS": "write images:stars pairs separated by commas, e.g. 50:250,200:900",
 }
 
 
@@ -229,6 +230,25 @@ class Settings(BaseSettings):
         description="Answers as Telegram rich messages (tables, math, headings; Bot API 10.1); "
         "false: formatted text, as before.",
     )
+    stars_enabled: bool = Field(
+        default=False,
+        description="Sell Premium and image packs for Telegram Stars (/premium); off: nothing "
+        "of selling appears.",
+    )
+    premium_monthly_stars: int = Field(
+        default=250,
+        ge=0,
+        le=10000,
+        description="Stars a month for Premium (the premium tier's quotas); 0: not sold.",
+    )
+    image_packs: str = Field(
+        default="50:250,200:900",
+        description="Image packs as images:stars, comma-separated; used after the day's quota.",
+    )
+    paysupport_text: str | None = Field(
+        default=None, description="What /paysupport says about reaching you (payment questions)."
+    )
+    terms_text: str | None = Field(default=None, description="What /terms shows: your terms.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log verbosity."
     )
@@ -274,6 +294,14 @@ class Settings(BaseSettings):
             if set(rule) - {"per_minute", "burst"} or any(v <= 0 for v in rule.values()):
                 raise ValueError(f"RATES__{kind.upper()}: use PER_MINUTE and BURST, both > 0")
         return clean
+
+    @field_validator("image_packs")
+    @classmethod
+    def _check_packs(cls, value: str) -> str:
+        from telegemini.core.offers import parse_packs  # the one parser of the format
+
+        parse_packs(value)  # ValueError says what is wrong
+        return value
 
     @field_validator("quota_timezone")
     @classmethod

@@ -32,15 +32,18 @@ from telegemini.core.guards import (
 from telegemini.core.images import ImageConfig, ImageService
 from telegemini.core.models import GeneratedImage, ImagePart
 from telegemini.core.moderation import Blocklist
+from telegemini.core.offers import ShopConfig, parse_packs
 from telegemini.core.ports import (
     ChatModel,
     ImageGenerator,
     Observer,
+    PaymentStore,
     RateLimiter,
     SpeechSynthesizer,
     StopSignals,
     Store,
 )
+from telegemini.core.shop import Shop
 from telegemini.core.video_desk import VideoDesk
 from telegemini.core.videos import VideoConfig, VideoStudio
 from telegemini.core.voice import VoiceConfig, VoiceService
@@ -60,6 +63,7 @@ from telegemini.media.video import PyAvVideoProbe
 from telegemini.metrics import MeteredChatModel, MeteredImages, MeteredSpeech, Metrics
 from telegemini.settings import Settings
 from telegemini.storage.inbox import SqlInbox
+from telegemini.storage.payments import SqlPayments
 from telegemini.storage.sql import SqlStore
 from telegemini.storage.videos import SqlVideoJobs
 from telegemini.tg.bot import ALLOWED_UPDATES, make_bot
@@ -67,6 +71,7 @@ from telegemini.tg.feedback import EarlyTyping
 from telegemini.tg.files import TelegramFiles
 from telegemini.tg.messenger import TelegramMessenger
 from telegemini.tg.outputs import TelegramOutputs
+from telegemini.tg.payments import TelegramCheckout
 from telegemini.tg.polling import LongPoller
 from telegemini.tg.pump import InboxPump
 from telegemini.tg.ratelimit import FloodHook, TelegramRateLimiter
@@ -96,6 +101,16 @@ def guard_config(settings: Settings) -> GuardConfig:
     )
 
 
+def shop_config(settings: Settings) -> ShopConfig:
+    return ShopConfig(
+        enabled=settings.stars_enabled,
+        premium_stars=settings.premium_monthly_stars,
+        packs=parse_packs(settings.image_packs),
+        paysupport_text=settings.paysupport_text or "",
+        terms_text=settings.terms_text or "",
+    )
+
+
 def load_blocklist(settings: Settings) -> Blocklist:
     path = settings.moderation_blocklist
     return Blocklist.parse(path.read_text(encoding="utf-8")) if path is not None else Blocklist()
@@ -114,10 +129,24 @@ def build_assistant(
     observer: Observer | None = None,
     stops: StopSignals | None = None,
     video: VideoStudio | None = None,
+    payments: PaymentStore | None = None,
 ) -> Assistant:
     files = TelegramFiles(bot)
     messenger = TelegramMessenger(bot)
-    guard = Guard(store, limiter, guard_config(settings), observer=observer)
+    # Image packs are used only while Stars are sold (bought ones stay for when they are).
+    guard = Guard(
+        store,
+        limiter,
+        guard_config(settings),
+        observer=observer,
+        payments=payments if settings.stars_enabled else None,
+    )
+    shop = None
+    if payments is not None:
+        checkout = TelegramCheckout(bot)
+        shop = Shop(
+            store, payments, guard, shop_config(settings), checkout=checkout, messenger=messenger
+        )
     chat = ChatService(
         chat_model,
         store,
@@ -166,7 +195,7 @@ def build_assistant(
         guard=guard,
         conversation=conversation,
         captcha=CaptchaDesk(store, CaptchaConfig(enabled=settings.captcha_enabled)),
-        admin=AdminDesk(store, guard, MatplotlibCharts(), messenger, spawn),
+        admin=AdminDesk(store, guard, MatplotlibCharts(), messenger, spawn, shop=shop),
         alerter=Alerter(messenger, alert_targets),
         voices=voice.voices,
         config=AssistantConfig(
@@ -177,6 +206,7 @@ def build_assistant(
             url_context_enabled=settings.url_context_enabled,
         ),
         observer=observer,
+        shop=shop,
     )
 
 
@@ -325,6 +355,7 @@ def build(
         observer=metrics,
         stops=stops,
         video=studio,
+        payments=SqlPayments(store.engine, store.forget_user),
     )
     bot.session.middleware(
         TelegramRateLimiter(

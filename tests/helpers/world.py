@@ -28,8 +28,11 @@ from telegemini.core.models import (
     UserRef,
 )
 from telegemini.core.moderation import Blocklist
+from telegemini.core.offers import Offer, PaymentRefused, ShopConfig
+from telegemini.core.shop import Shop
 from telegemini.core.voice import VoiceConfig, VoiceService
 from telegemini.storage.memory import MemoryStore
+from telegemini.storage.memory_payments import MemoryPayments
 from tests.helpers.fakes import (
     FakeAudioCodec,
     FakeChatModel,
@@ -60,6 +63,33 @@ class FakeMessenger:
         self.alerts.append((chat_id, alert))
 
 
+@dataclass
+class FakeCheckout:
+    """Telegram's payment sheet, recorded: invoices offered, pre-checkout answers, refunds."""
+
+    offers: list[tuple[int, Offer, str]] = field(default_factory=list)
+    answers: list[tuple[str, str | None]] = field(default_factory=list)
+    refunds: list[tuple[int, str]] = field(default_factory=list)
+    cancelled: list[tuple[int, str]] = field(default_factory=list)
+    refuse_refund: str | None = None
+
+    async def offer(
+        self, chat_id: int, offer: Offer, *, title: str, description: str, button: str
+    ) -> None:
+        self.offers.append((chat_id, offer, button))
+
+    async def answer_pre_checkout(self, query_id: str, *, refusal: str | None) -> None:
+        self.answers.append((query_id, refusal))
+
+    async def refund(self, user_id: int, charge_id: str) -> None:
+        if self.refuse_refund:
+            raise PaymentRefused(self.refuse_refund)
+        self.refunds.append((user_id, charge_id))
+
+    async def cancel_subscription(self, user_id: int, charge_id: str) -> None:
+        self.cancelled.append((user_id, charge_id))
+
+
 class FakeCharts:
     async def daily_chart(self, data: Any, *, title: str) -> bytes:
         return b"\x89PNG fake chart " + title.encode()
@@ -81,9 +111,12 @@ class World:
         clock: list[float] | None = None,
         documents_enabled: bool = True,
         url_context_enabled: bool = True,
+        shop: ShopConfig | None = None,
     ) -> None:
         self.now = clock or [1_000_000.0]
         self.store = MemoryStore()
+        self.payments = MemoryPayments(self.store)
+        self.checkout = FakeCheckout()
         self.model = FakeChatModel()
         self.files = FakeFileSource()
         self.speech = FakeSpeech()
@@ -93,7 +126,22 @@ class World:
         self.limiter = MemoryRateLimiter()
         # No rate limits unless a test sets them: they would make unrelated tests time-dependent.
         guard = guard or GuardConfig(rates={})
-        self.guard = Guard(self.store, self.limiter, guard, clock=lambda: self.now[0])
+        self.guard = Guard(
+            self.store,
+            self.limiter,
+            guard,
+            clock=lambda: self.now[0],
+            payments=self.payments if shop is not None and shop.enabled else None,
+        )
+        self.shop = Shop(
+            self.store,
+            self.payments,
+            self.guard,
+            shop or ShopConfig(),
+            checkout=self.checkout,
+            messenger=self.messenger,
+            clock=lambda: self.now[0],
+        )
         self.voice = VoiceService(self.files, FakeAudioCodec(), self.speech, voice or VoiceConfig())
         self.images = ImageService(
             self.generator,
@@ -120,7 +168,9 @@ class World:
             captcha=CaptchaDesk(
                 self.store, CaptchaConfig(enabled=captcha), clock=lambda: self.now[0]
             ),
-            admin=AdminDesk(self.store, self.guard, FakeCharts(), self.messenger, self._spawn),
+            admin=AdminDesk(
+                self.store, self.guard, FakeCharts(), self.messenger, self._spawn, shop=self.shop
+            ),
             alerter=Alerter(self.messenger, sorted(guard.admins)),
             voices=self.voice.voices,
             config=AssistantConfig(
@@ -129,6 +179,7 @@ class World:
                 documents_enabled=documents_enabled,
                 url_context_enabled=url_context_enabled,
             ),
+            shop=self.shop,
         )
 
     def _spawn(self, coroutine: Any) -> None:

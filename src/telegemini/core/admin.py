@@ -1,4 +1,5 @@
-"""Operator control from inside Telegram: /ban /unban /tier /allow /stats /broadcast.
+"""Operator control from inside Telegram: /ban /unban /tier /allow /stats /broadcast, and
+/refund while Stars are sold (``core/refunds.py``).
 
 Every command (and every button of theirs) checks that the caller is an admin on each use.
 A target is a numeric id, an @username the bot has seen, or the author of the replied message.
@@ -30,6 +31,8 @@ from telegemini.core.models import (
     UserRef,
 )
 from telegemini.core.ports import ChartRenderer, ChatOutput, Messenger, Store
+from telegemini.core.refunds import refund, stats_lines
+from telegemini.core.shop import Shop
 from telegemini.core.text import clip_utf16, utf16_len
 
 log = logging.getLogger(__name__)
@@ -85,7 +88,9 @@ class AdminDesk:
         charts: ChartRenderer | None,
         messenger: Messenger | None,
         spawn: Spawn,
+        shop: Shop | None = None,
     ) -> None:
+        self._shop = shop
         self._store = store
         self._guard = guard
         self._charts = charts
@@ -105,6 +110,8 @@ class AdminDesk:
             await self._stats(out, t)
         elif name == "broadcast":
             await self._ask_broadcast(args, out, t)
+        elif name == "refund":
+            await self._refund(message, args, out, t)
         else:
             await self._change_user(message, name, args, out, t)
 
@@ -118,10 +125,15 @@ class AdminDesk:
             return
         if name == "tier":
             value = words[1] if len(words) > 1 else words[0] if message.reply_to_user else ""
+            if value.lower() == "reset":  # purchases decide again
+                await self._store.save_user(replace(target, tier=Tier.FREE, tier_pinned=False))
+                who = f"@{target.username}" if target.username else str(target.id)
+                await out.send(Reply(t("shop.tier_reset", who=who), markdown=False))
+                return
             if value.lower() not in {tier.value for tier in Tier}:
                 await out.send(Reply(t("admin.usage_tier"), markdown=False))
                 return
-            changed = replace(target, tier=Tier(value.lower()))
+            changed = replace(target, tier=Tier(value.lower()), tier_pinned=True)
         elif name == "ban":
             changed = replace(target, banned=True, notices=target.notices - {"banned"})
         elif name == "unban":
@@ -178,12 +190,29 @@ class AdminDesk:
         if stats.top_users:
             top = ", ".join(f"{user} ({count})" for user, count in stats.top_users)
             lines.append(t("admin.stats_top", users=top))
+        if self._shop is not None:
+            lines += await stats_lines(self._shop, self._guard.now(), t)
         text = "\n".join(lines)
         if self._charts is None:
             await out.send(Reply(text, markdown=False))
             return
         png = await self._charts.daily_chart(stats.series, title=t("admin.stats_chart"))
         await out.send_photo(OutgoingPhoto(data=png, caption=clip_utf16(text, CAPTION_LIMIT)))
+
+    # --- /refund ----------------------------------------------------------------------------
+
+    async def _refund(
+        self, message: IncomingMessage, args: str, out: ChatOutput, t: Translator
+    ) -> None:
+        words = args.split()
+        target = await self._target(message, words[0] if words else None)
+        if target is None or self._shop is None:
+            await out.send(Reply(t("shop.refund_usage"), markdown=False))
+            return
+        charge = words[1] if len(words) > 1 else None
+        if message.reply_to_user is not None and words and not words[0].lstrip("-").isdigit():
+            charge = words[0]  # replying: /refund <charge>
+        await out.send(Reply(await refund(self._shop, target, charge, t), markdown=False))
 
     # --- /broadcast -------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from telegemini.core.buttons import (
     ImageAction,
     ImagePress,
     SettingPress,
+    ShopPress,
 )
 from telegemini.core.captcha import CaptchaDesk
 from telegemini.core.commands import Commands, Feature, find_command
@@ -38,6 +39,7 @@ from telegemini.core.models import (
 )
 from telegemini.core.ports import ChatOutput, NoObserver, Observer, Store
 from telegemini.core.preferences import Effective, PreferenceScreens
+from telegemini.core.shop import Shop
 from telegemini.errors import (
     ChatUnreachable,
     DeliveryUncertain,
@@ -78,6 +80,7 @@ class Assistant:
         voices: tuple[str, ...],
         config: AssistantConfig | None = None,
         observer: Observer | None = None,
+        shop: Shop | None = None,
     ) -> None:
         self._store = store
         self._guard = guard
@@ -88,7 +91,8 @@ class Assistant:
         self._config = config or AssistantConfig()
         self._observer = observer or NoObserver()
         self.screens = PreferenceScreens(voices=voices, defaults=self.effective)
-        self._commands = Commands(store, guard, conversation, self.screens)
+        self.shop = shop
+        self._commands = Commands(store, guard, conversation, self.screens, shop)
 
     def effective(self, prefs: Preferences) -> Effective:
         default = self._config.voice_replies_default
@@ -140,10 +144,15 @@ class Assistant:
             caller = Caller(user, prefs, self.effective(prefs), out, t)
             command = message.command
             known = find_command(command.name) if command is not None else None
+            if known is not None and known.stars and (self.shop is None or not self.shop.enabled):
+                known = None  # nothing of selling exists while Stars are off
             if command is not None and known is None:
                 await out.send(Reply(t("error.unknown_command"), markdown=False))
             elif command is not None and known is not None and known.feature is Feature.ADMIN:
                 await self._admin.run(message, command.name, command.args, out, t)
+            elif command is not None and known is not None and known.feature is Feature.PAYMENTS:
+                assert self.shop is not None
+                await self.shop.run(message, command.name, command.args, user, out, t)
             elif command is not None:
                 await self._commands.run(message, caller)
             else:
@@ -236,6 +245,11 @@ class Assistant:
                 return
             if isinstance(press, BroadcastPress):
                 await self._admin.button(press, callback, out, t)
+            elif isinstance(press, ShopPress):
+                if self.shop is None or not self.shop.enabled:
+                    await out.answer_callback(t("callback.invalid"))
+                else:
+                    await self.shop.press(press, callback, out, t)
             elif isinstance(press, ImagePress):
                 caller = Caller(user, prefs, self.effective(prefs), out, t)
                 await self._image_button(press, callback, caller)

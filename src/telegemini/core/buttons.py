@@ -58,4 +58,9 @@ class BroadcastPress:
     token: str  # which pending broadcast
 
 
-ButtonAction = SettingPress | ImagePress | CaptchaPress | BroadcastPress
+@dataclass(frozen=True, slots=True)
+class ShopPress:
+    offer: str  # ``Offer.key``: "premium" or "pack-50" (checked against what is on sale)
+
+
+ButtonAction = SettingPress | ImagePress | CaptchaPress | BroadcastPress | ShopPress

@@ -14,6 +14,7 @@ from telegemini.core.images import HD, STANDARD
 from telegemini.core.models import AttachmentKind, IncomingMessage, Reply
 from telegemini.core.ports import Store
 from telegemini.core.preferences import PreferenceScreens
+from telegemini.core.shop import Shop
 
 
 class Feature(StrEnum):
@@ -23,6 +24,7 @@ class Feature(StrEnum):
     SETTINGS = "settings"
     IMAGES = "images"
     ADMIN = "admin"
+    PAYMENTS = "payments"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,7 @@ class CommandInfo:
     feature: Feature
     admin: bool = False  # only admins may run it; it shows in the admins' own menus
     in_menu: bool = True  # listed in /help and the command menus (aliases are not)
+    stars: bool = False  # exists only while Stars are sold (STARS_ENABLED): else unknown
 
 
 # The command registry: the one place a command is declared. It drives dispatch (here and in
@@ -55,16 +58,24 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("video", "commands.video", Feature.IMAGES),
     CommandInfo("usage", "commands.usage", Feature.CHAT),
     CommandInfo("id", "commands.id", Feature.CHAT),
+    CommandInfo("premium", "shop.command_premium", Feature.PAYMENTS, stars=True),
+    CommandInfo("buy", "shop.command_premium", Feature.PAYMENTS, in_menu=False, stars=True),
+    CommandInfo("paysupport", "shop.command_paysupport", Feature.PAYMENTS, stars=True),
+    CommandInfo("terms", "shop.command_terms", Feature.PAYMENTS, stars=True),
     CommandInfo("ban", "commands.ban", Feature.ADMIN, admin=True),
     CommandInfo("unban", "commands.unban", Feature.ADMIN, admin=True),
     CommandInfo("tier", "commands.tier", Feature.ADMIN, admin=True),
     CommandInfo("allow", "commands.allow", Feature.ADMIN, admin=True),
     CommandInfo("stats", "commands.stats", Feature.ADMIN, admin=True),
     CommandInfo("broadcast", "commands.broadcast", Feature.ADMIN, admin=True),
+    CommandInfo("refund", "shop.command_refund", Feature.ADMIN, admin=True, stars=True),
 )
 _BY_NAME = {c.name: c for c in COMMANDS}
-PUBLIC_COMMANDS = tuple(c for c in COMMANDS if c.in_menu and not c.admin)
-ADMIN_MENU = tuple(c for c in COMMANDS if c.in_menu and c.admin)
+PUBLIC_COMMANDS = tuple(c for c in COMMANDS if c.in_menu and not c.admin and not c.stars)
+ADMIN_MENU = tuple(c for c in COMMANDS if c.in_menu and c.admin and not c.stars)
+# Listed after the others only while Stars are sold.
+STARS_MENU = tuple(c for c in COMMANDS if c.in_menu and not c.admin and c.stars)
+STARS_ADMIN_MENU = tuple(c for c in COMMANDS if c.in_menu and c.admin and c.stars)
 IMAGE_COMMANDS = {
     "image": STANDARD,
     "generate": STANDARD,
@@ -82,8 +93,9 @@ def commands_of(feature: Feature) -> tuple[CommandInfo, ...]:
     return tuple(c for c in COMMANDS if c.feature is feature)
 
 
-def command_list(t: Translator) -> str:
-    return "\n".join(f"/{c.name} — {t(c.description_key)}" for c in PUBLIC_COMMANDS)
+def command_list(t: Translator, *, stars: bool = False) -> str:
+    listed = PUBLIC_COMMANDS + (STARS_MENU if stars else ())
+    return "\n".join(f"/{c.name} — {t(c.description_key)}" for c in listed)
 
 
 def usage_bar(used: int, limit: int, width: int = 10) -> str:
@@ -98,11 +110,14 @@ class Commands:
         guard: Guard,
         conversation: Conversation,
         screens: PreferenceScreens,
+        shop: Shop | None = None,
     ) -> None:
         self._store = store
         self._guard = guard
         self._conversation = conversation
         self._screens = screens
+        self._shop = shop
+        self._stars = shop is not None and shop.enabled
 
     async def run(self, message: IncomingMessage, caller: Caller) -> None:
         assert message.command is not None
@@ -121,7 +136,8 @@ class Commands:
             else:
                 await videos.command(message, caller, args, photos)
         elif name == "start":
-            text = t("start.welcome", name=message.user.first_name, commands=command_list(t))
+            commands = command_list(t, stars=self._stars)
+            text = t("start.welcome", name=message.user.first_name, commands=commands)
             await out.send(
                 Reply(f"{text}\n\n{t('id.user', user_id=message.user.id)}", markdown=False)
             )
@@ -131,7 +147,7 @@ class Commands:
                 lines.append(t("id.chat", chat_id=message.chat.id))
             await out.send(Reply("\n".join(lines), markdown=False))
         elif name == "help":
-            text = t("help.text", commands=command_list(t))
+            text = t("help.text", commands=command_list(t, stars=self._stars))
             if caller.effective.documents or caller.effective.url_context:
                 text += "\n\n" + t("help.reading")
             await out.send(Reply(text, markdown=False))
@@ -190,5 +206,7 @@ class Commands:
                 lines.append(
                     t("usage.line", kind=name, bar=usage_bar(used, limit), left=left, limit=limit)
                 )
+        if self._shop is not None:
+            lines += await self._shop.usage_lines(caller.user, t)
         lines.append(t("usage.resets", time=self._guard.resets_text()))
         await caller.out.send(Reply("\n".join(lines), markdown=False))

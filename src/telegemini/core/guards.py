@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from telegemini.core.i18n import Duration
 from telegemini.core.models import QUOTA_KINDS, LimitKey, Tier, UserRecord
-from telegemini.core.ports import NoObserver, Observer, RateLimiter, Store
+from telegemini.core.offers import PACK_KINDS
+from telegemini.core.ports import NoObserver, Observer, PaymentStore, RateLimiter, Store
 from telegemini.errors import StorageError, UserFacingError
 
 log = logging.getLogger(__name__)
@@ -98,9 +99,11 @@ class Guard:
         config: GuardConfig | None = None,
         clock: Callable[[], float] = time.time,
         observer: Observer | None = None,
+        payments: PaymentStore | None = None,
     ) -> None:
         self._store = store
         self._limiter = limiter
+        self.payments = payments  # image packs, used once a day's images are spent
         self._observer = observer or NoObserver()
         self.config = config or GuardConfig()
         self._clock = clock
@@ -121,7 +124,15 @@ class Guard:
         return user.id in config.allowed_users or chat_id in config.allowed_chats
 
     def tier(self, user: UserRecord) -> Tier:
-        return Tier.UNLIMITED if self.is_admin(user.id) else user.tier
+        """Admins are unlimited; an admin's /tier wins over a purchase; bought Premium lasts
+        until its end."""
+        if self.is_admin(user.id):
+            return Tier.UNLIMITED
+        if user.tier_pinned or user.tier is not Tier.FREE:
+            return user.tier
+        if user.premium_until is not None and user.premium_until > self._clock():
+            return Tier.PREMIUM
+        return user.tier
 
     def limit(self, user: UserRecord, kind: str) -> int | None:
         """Today's limit of ``kind`` for ``user``; None when unlimited."""
@@ -163,11 +174,36 @@ class Guard:
         limit = self.limit(user, kind)
         day = self.day()
         if not await self._store.consume_quota(user.id, day, kind, amount=amount, limit=limit):
+            packed = await self._from_packs(user, kind, amount, limit, day)
+            if packed is not None:
+                return packed
             await self._store.count(day, user.id, "quota_denied")
             self._observer.quota_denied(kind)
             assert limit is not None
             raise QuotaExceeded(kind, limit=limit, resets=self.resets_text())
         return Bill(self._store, user.id, day, kind, amount)
+
+    async def _from_packs(
+        self, user: UserRecord, kind: str, amount: int, limit: int | None, day: str
+    ) -> Bill | None:
+        """What is left of today's quota, the rest from the user's image packs (None when the
+        packs hold too few)."""
+        payments = self.payments
+        if payments is None or kind not in PACK_KINDS or limit is None:
+            return None
+        used = (await self._store.quota_usage(user.id, day)).get(kind, 0)
+        quota = max(0, min(amount, limit - used))
+        if quota and not await self._store.consume_quota(
+            user.id, day, kind, amount=quota, limit=limit
+        ):
+            quota = 0  # taken meanwhile by another request
+        if not await payments.take_pack(user.id, amount - quota):
+            if quota:
+                await self._store.refund_quota(user.id, day, kind, amount=quota)
+            return None
+        return Bill(
+            self._store, user.id, day, kind, quota, packs=payments, from_pack=amount - quota
+        )
 
     async def usage(self, user: UserRecord) -> dict[str, tuple[int, int | None]]:
         """kind → (used today, limit or None)."""
@@ -217,20 +253,30 @@ class Guard:
 
 @dataclass(slots=True)
 class Bill:
-    """Units taken from a quota; ``refund`` gives (some of) them back, once."""
+    """Units taken from a quota (``amount``) and from image packs (``from_pack``); ``refund``
+    gives (some of) them back, once, each to where it came from: packs first."""
 
     _store: Store
     user_id: int
     day: str
     kind: str
     amount: int
+    packs: PaymentStore | None = None
+    from_pack: int = 0
 
     async def refund(self, amount: int | None = None) -> None:
-        back = self.amount if amount is None else min(amount, self.amount)
+        total = self.amount + self.from_pack
+        back = total if amount is None else min(amount, total)
         if back <= 0:
             return
-        self.amount -= back
-        await self._store.refund_quota(self.user_id, self.day, self.kind, amount=back)
+        to_pack = min(back, self.from_pack)
+        if to_pack and self.packs is not None:
+            self.from_pack -= to_pack
+            await self.packs.return_pack(self.user_id, to_pack)
+        to_quota = back - to_pack
+        if to_quota > 0:
+            self.amount -= to_quota
+            await self._store.refund_quota(self.user_id, self.day, self.kind, amount=to_quota)
 
 
 def parse_quota_overrides(raw: Mapping[str, Mapping[str, int]]) -> dict[Tier, dict[str, int]]:

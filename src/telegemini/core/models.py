@@ -51,6 +51,8 @@ class UserRecord:
     private_chat: bool = False  # has written to the bot privately (a broadcast target)
     blocked_bot: bool = False  # Telegram said the user blocked the bot
     notices: frozenset[str] = frozenset()  # one-time notices already sent: "denied", "banned"
+    tier_pinned: bool = False  # set by an admin's /tier: wins over purchases until reset
+    premium_until: float | None = None  # bought Premium lasts until then (epoch seconds)
 
 
 @dataclass(frozen=True, slots=True)

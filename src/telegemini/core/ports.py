@@ -32,6 +32,14 @@ from telegemini.core.models import (
     UserRef,
     VoiceNote,
 )
+from telegemini.core.offers import (
+    Credited,
+    Offer,
+    Payment,
+    PaymentRecord,
+    Refunded,
+    SubscriptionState,
+)
 
 
 class ChatModel(Protocol):
@@ -332,16 +340,79 @@ class ChatOutput(Protocol):
         ...
 
 
+class PaymentStore(Protocol):
+    """Stars payments and what they bought: Premium's end (``UserRecord.premium_until``), image
+    packs, the subscription's state. Crediting is exactly once per charge id, in one
+    transaction, whatever the number of instances."""
+
+    async def credit(self, payment: Payment, *, days: int) -> Credited | None:
+        """Record ``payment`` and apply it (Premium extended by ``days`` from its end or now,
+        or a pack's images added); None when its charge id was credited before."""
+        ...
+
+    async def set_subscription(self, user_id: int, state: SubscriptionState) -> float | None:
+        """Note the subscription's state; returns Premium's end (None: never bought)."""
+        ...
+
+    async def pack_left(self, user_id: int) -> int: ...
+
+    async def take_pack(self, user_id: int, amount: int) -> bool:
+        """Take ``amount`` images out of the user's packs, or nothing if there are fewer."""
+        ...
+
+    async def return_pack(self, user_id: int, amount: int) -> None: ...
+
+    async def payments_of(self, user_id: int) -> list[PaymentRecord]:
+        """The user's payments, newest first."""
+        ...
+
+    async def refund(self, charge_id: str, *, days: int, now: float) -> Refunded | None:
+        """Mark a payment refunded and take back what it bought (``days`` of Premium, not
+        before ``now``; a pack's images, as many as are left); None when unknown or refunded."""
+        ...
+
+    async def payments_since(self, since: float) -> list[PaymentRecord]: ...
+
+    async def active_subscriptions(self, now: float) -> int: ...
+
+    async def take_ended(self, now: float, *, grace: float) -> list[int]:
+        """Users whose Premium ended (``grace`` seconds ago when it may still renew) and who
+        were not told yet; each is returned to one caller only."""
+        ...
+
+
+class Checkout(Protocol):
+    """Telegram's payment sheet: invoices, the pre-checkout answer, refunds."""
+
+    async def offer(
+        self, chat_id: int, offer: Offer, *, title: str, description: str, button: str
+    ) -> None:
+        """Show the invoice: a subscription as a link to Telegram's sheet, a pack in the chat."""
+        ...
+
+    async def answer_pre_checkout(self, query_id: str, *, refusal: str | None) -> None:
+        """Go ahead (``refusal`` None) or refuse with that text."""
+        ...
+
+    async def refund(self, user_id: int, charge_id: str) -> None:
+        """Give the Stars back; raises ``PaymentRefused`` with Telegram's reason."""
+        ...
+
+    async def cancel_subscription(self, user_id: int, charge_id: str) -> None: ...
+
+
 __all__ = [
     "AudioCodec",
     "ChartRenderer",
     "ChatLocks",
     "ChatModel",
     "ChatOutput",
+    "Checkout",
     "FileSource",
     "ImageCodec",
     "ImageGenerator",
     "Messenger",
+    "PaymentStore",
     "RateLimiter",
     "SpeechSynthesizer",
     "Store",

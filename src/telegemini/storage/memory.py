@@ -60,6 +60,7 @@ class MemoryStore:
             verified=record.verified,
             blocked_bot=record.blocked_bot,
             notices=record.notices,
+            tier_pinned=record.tier_pinned,
         )
 
     async def broadcast_targets(self) -> list[int]:

@@ -211,6 +211,7 @@ class SqlStore:
             .on_conflict_do_update(index_elements=["id"], set_=values)
         )
         await self._run(lambda conn: conn.execute(statement))
+            "tier_pinned": record.tier_pinned,
         self._users.drop(record.id)
 
     async def broadcast_targets(self) -> list[int]:
@@ -223,6 +224,10 @@ class SqlStore:
         return await self._run(lambda conn: [int(r.id) for r in conn.execute(statement)])
 
     # --- quotas and activity --------------------------------------------------------------
+    def forget_user(self, user_id: int) -> None:
+        """Drop a cached user whose row changed elsewhere (a payment credited)."""
+        self._users.drop(user_id)
+
 
     async def consume_quota(
         self, user_id: int, day: str, kind: str, *, amount: int = 1, limit: int | None
@@ -534,6 +539,8 @@ def _image_job(row: Any) -> ImageJob:
         user_id=row.user_id,
         prompt=row.prompt,
         size=row.size,
+        tier_pinned=bool(row.tier_pinned),
+        premium_until=_epoch(row.premium_until) if row.premium_until is not None else None,
         aspect_ratio=row.aspect_ratio,
         reference_ids=tuple(i for i in row.reference_ids.split(",") if i),
         photo_file_id=row.photo_file_id,

@@ -44,6 +44,8 @@ users = Table(
     Column("blocked_bot", Boolean, nullable=False, server_default=false()),
     Column("notices", String(64), nullable=False, server_default=""),
     Column("username_key", String(64), nullable=True, index=True),  # lower-case, for @lookups
+    Column("tier_pinned", Boolean, nullable=False, server_default=false()),  # by /tier
+    Column("premium_until", DateTime(timezone=True), nullable=True),  # bought Premium's end
 )
 
 conversations = Table(
@@ -195,4 +197,40 @@ video_jobs = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Index("ix_video_jobs_state_lease_until", "state", "lease_until"),
     Index("ix_video_jobs_user_id_state", "user_id", "state"),
+)
+
+# Stars payments, one row per telegram_payment_charge_id: the primary key makes crediting happen
+# once, however often Telegram delivers the payment and however many instances see it.
+payments = Table(
+    "payments",
+    metadata,
+    Column("charge_id", String(128), primary_key=True),
+    Column("user_id", BigInteger, nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # premium | pack
+    Column("stars", Integer, nullable=False),
+    Column("images", Integer, nullable=False),  # a pack's images (0 for premium)
+    Column("payload", String(128), nullable=False),
+    Column("recurring", Boolean, nullable=False),  # a subscription's renewal
+    Column("paid_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("refunded_at", DateTime(timezone=True), nullable=True),
+)
+
+# Images bought in packs and not used yet (they do not expire at midnight).
+image_packs = Table(
+    "image_packs",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("images_left", Integer, nullable=False),
+)
+
+# A user's Premium subscription: its state (active | canceled | failed), its latest charge, and
+# the end of Premium the user was last told about (told once, by one instance).
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("state", String(16), nullable=False),
+    Column("charge_id", String(128), nullable=False),
+    Column("ended_told", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

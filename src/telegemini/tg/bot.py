@@ -20,7 +20,13 @@ from telegemini.settings import Settings
 BOT_API_CONNECTIONS = 256
 REQUEST_TIMEOUT = 60.0  # seconds for one Bot API request (uploads included)
 # The update kinds the bot asks Telegram for (polling and webhook alike).
-ALLOWED_UPDATES = ["message", "callback_query", "stopped_message_generation"]
+ALLOWED_UPDATES = [
+    "message",
+    "callback_query",
+    "stopped_message_generation",
+    "pre_checkout_query",  # Stars: answered within 10 s
+    "subscription",  # Stars subscriptions cancelled, failed or active again (Bot API 10.2)
+]
 
 
 def make_bot(settings: Settings) -> Bot:

@@ -17,6 +17,7 @@ from telegemini.tg.callbacks import (
     ImageButton,
     RatioButton,
     SettingButton,
+    ShopButton,
     action_of,
 )
 from telegemini.tg.render import TelegramChatOutput
@@ -29,6 +30,7 @@ BUTTONS: dict[str, tuple[type[CallbackData], ...]] = {
     "images": (ImageButton, RatioButton),
     "captcha": (CaptchaButton,),
     "admin": (BroadcastButton,),
+    "payments": (ShopButton,),
 }
 Pressed = Callable[[CallbackQuery, CallbackData, Bot, Update], Awaitable[None]]
 

@@ -23,6 +23,7 @@ from telegemini.core.buttons import (
     ImagePress,
     Setting,
     SettingPress,
+    ShopPress,
 )
 from telegemini.core.models import ASPECT_RATIOS
 
@@ -61,6 +62,10 @@ class BroadcastButton(CallbackData, prefix="bc"):
     token: str = Field(pattern=ID_PATTERN)
 
 
+class ShopButton(CallbackData, prefix="buy"):
+    offer: str = Field(pattern=r"^(premium|pack-[0-9]{1,6})$")
+
+
 def pack(action: ButtonAction) -> str:
     """The callback data of a button (at most 64 bytes, or ``ValueError``)."""
     data: CallbackData
@@ -74,6 +79,8 @@ def pack(action: ButtonAction) -> str:
         data = ImageButton(action=action.action, job=action.job_id)
     elif isinstance(action, CaptchaPress):
         data = CaptchaButton(answer=action.answer)
+    elif isinstance(action, ShopPress):
+        data = ShopButton(offer=action.offer)
     else:
         data = BroadcastButton(choice="go" if action.send else "no", token=action.token)
     return data.pack()
@@ -91,4 +98,6 @@ def action_of(data: CallbackData) -> ButtonAction:
         return CaptchaPress(data.answer)
     if isinstance(data, BroadcastButton):
         return BroadcastPress(send=data.choice == "go", token=data.token)
+    if isinstance(data, ShopButton):
+        return ShopPress(data.offer)
     raise TypeError(f"no button action for {type(data).__name__}")

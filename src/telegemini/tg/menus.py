@@ -10,7 +10,13 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from telegemini.core.commands import ADMIN_MENU, PUBLIC_COMMANDS, CommandInfo
+from telegemini.core.commands import (
+    ADMIN_MENU,
+    PUBLIC_COMMANDS,
+    STARS_ADMIN_MENU,
+    STARS_MENU,
+    CommandInfo,
+)
 from telegemini.core.i18n import LANGUAGES, translate
 
 log = logging.getLogger(__name__)
@@ -21,17 +27,22 @@ MENU_LANGUAGE_CODES = {"es": "es", "ru": "ru", "zh-hans": "zh"}
 Scope = BotCommandScopeDefault | BotCommandScopeChat
 
 
-def menus(admins: Sequence[int]) -> list[tuple[Scope, str | None, list[BotCommand]]]:
+def menus(
+    admins: Sequence[int], *, stars: bool = False
+) -> list[tuple[Scope, str | None, list[BotCommand]]]:
     """(scope, language code, commands) for every menu the bot publishes; English is the
-    menu without a language code (Telegram's fallback for every other language)."""
+    menu without a language code (Telegram's fallback for every other language). The selling
+    commands only while ``stars`` (STARS_ENABLED)."""
+    public = [*PUBLIC_COMMANDS, *(STARS_MENU if stars else ())]
+    admin_only = [*ADMIN_MENU, *(STARS_ADMIN_MENU if stars else ())]
     languages: list[tuple[str | None, str]] = [(None, "en")]
     languages += [(code, lang) for lang, code in MENU_LANGUAGE_CODES.items() if lang in LANGUAGES]
     published: list[tuple[Scope, str | None, list[BotCommand]]] = []
     for code, language in languages:
-        published.append((BotCommandScopeDefault(), code, _listed(PUBLIC_COMMANDS, language)))
+        published.append((BotCommandScopeDefault(), code, _listed(public, language)))
     for admin in admins:
         for code, language in languages:
-            menu = _listed([*PUBLIC_COMMANDS, *ADMIN_MENU], language)
+            menu = _listed([*public, *admin_only], language)
             published.append((BotCommandScopeChat(chat_id=admin), code, menu))
     return published
 
@@ -43,8 +54,8 @@ def _listed(commands: Sequence[CommandInfo], language: str) -> list[BotCommand]:
     ]
 
 
-async def publish_menus(bot: Bot, admins: Sequence[int]) -> None:
-    for scope, code, commands in menus(admins):
+async def publish_menus(bot: Bot, admins: Sequence[int], *, stars: bool = False) -> None:
+    for scope, code, commands in menus(admins, stars=stars):
         try:
             await bot.set_my_commands(commands=commands, scope=scope, language_code=code)
         except TelegramAPIError as exc:  # e.g. an admin who never opened a chat with the bot

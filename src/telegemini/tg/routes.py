@@ -28,6 +28,7 @@ from telegemini.core.models import AttachmentKind, ChatKey, IncomingMessage
 from telegemini.core.ports import StopSignals
 from telegemini.tg.buttons import BUTTONS, button_handler, expired
 from telegemini.tg.feedback import EarlyTyping
+from telegemini.tg.payments import payment_router
 from telegemini.tg.render import TelegramChatOutput
 from telegemini.tg.rich import RichMessages
 from telegemini.tg.translate import merge_album, to_incoming
@@ -112,7 +113,7 @@ class Carries(Filter):
 
 # The routers, in the order a message or a press is offered to them: the specific features
 # first, the chat (unknown commands, text, and whatever else the core declines politely) last.
-ROUTERS = ("settings", "images", "voice", "admin", "captcha", "chat")
+ROUTERS = ("settings", "images", "voice", "admin", "payments", "captcha", "chat")
 
 
 def build_dispatcher(
@@ -148,6 +149,9 @@ def build_dispatcher(
             await stops.request(ChatKey(event.chat.id, thread), event.draft_id)
 
         routers["chat"].stopped_message_generation.register(stop_pressed)
+    shop = assistant.shop
+    if shop is not None and shop.checkout is not None:  # before the others: payments first
+        dispatcher.include_router(payment_router(shop, shop.checkout))
     dispatcher.include_routers(*routers.values())
     dispatcher.errors.register(_log_error)
     return dispatcher

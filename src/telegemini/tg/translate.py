@@ -90,6 +90,15 @@ def chat_key(update: dict[str, Any]) -> ChatKey | None:
     A stop (the Stop button's ``stopped_message_generation``, or a /stop message) gets the chat's
     control lane instead of its conversation: it must be handled while the answer it stops is
     still being written, not queued behind it."""
+    checkout = update.get("pre_checkout_query") or update.get("subscription")
+    if isinstance(checkout, dict):  # about the user, who pays in their private chat
+        sender = checkout.get("from") or checkout.get("user")
+        user_id = sender.get("id") if isinstance(sender, dict) else None
+        if not isinstance(user_id, int):
+            return None
+        # A pre-checkout must be answered within 10 s: never queued behind an answer.
+        lane = CONTROL_LANE if "pre_checkout_query" in update else None
+        return ChatKey(user_id, lane)
     stopped = update.get("stopped_message_generation")
     if isinstance(stopped, dict):
         chat = stopped.get("chat")

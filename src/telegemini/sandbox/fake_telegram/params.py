@@ -42,6 +42,8 @@ JSON_FIELDS = frozenset(
         "rights",
         "rich_message",
         "ephemeral_message_parameters",
+        "prices",
+        "suggested_tip_amounts",
     }
 )
 # Fields a JSON body must carry as objects (they are not decoded a second time).

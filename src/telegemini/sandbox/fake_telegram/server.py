@@ -33,6 +33,11 @@ Bot API 10.x (``/work/shared/reference/telegram-bot-api-10.md``):
   ``server.press_stop(alice)`` delivers ``stopped_message_generation`` for the current draft
   that has a Stop button (``ValueError`` when there is none); later drafts with that draft_id
   are answered ``true`` but only counted (``Draft.after_stop``).
+- Telegram Stars (``payments``): ``sendInvoice``, ``createInvoiceLink``,
+  ``answerPreCheckoutQuery`` (10 s), ``refundStarPayment``, ``getStarTransactions``,
+  ``editUserStarSubscription``; ``server.pay(alice, link_or_invoice_message)`` delivers the
+  ``pre_checkout_query`` and, once the bot says yes, ``successful_payment``; ``renew(charge)``,
+  ``deliver_payment(charge)`` (a redelivery) and ``update_subscription(alice, payload, state)``.
 - Ephemeral messages (10.2/10.3) in groups: ``ephemeral_message_parameters`` on ``sendMessage``,
   the media sends and ``sendRichMessage`` answer ``message_id`` 0 with an
   ``ephemeral_message_id``; they are kept apart (``ephemeral_messages(chat_id, user_id)``, not
@@ -55,12 +60,13 @@ from typing import Any
 
 from aiohttp import web
 
-from . import api_core, api_media, api_messages, api_rich, ephemeral
+from . import api_core, api_media, api_messages, api_rich, ephemeral, payments
 from .api_core import Handler
 from .inspection import Inspection
 from .limits import FLOOD_METHODS, MAX_UPLOAD, MB, FloodControl
 from .models import ApiError, FakeChat, RecordedCall, UploadedFile, as_int
 from .params import Context, Params, read_request
+from .payments import PaymentActions
 from .state import FakeState
 from .users import UserActions
 from .webhook import DEFAULT_RETRY_DELAYS, WebhookDeliverer
@@ -73,10 +79,11 @@ HANDLERS: dict[str, Handler] = {
     **api_media.HANDLERS,
     **api_rich.HANDLERS,
     **ephemeral.HANDLERS,
+    **payments.HANDLERS,
 }
 
 
-class FakeTelegramServer(UserActions, Inspection):
+class FakeTelegramServer(UserActions, PaymentActions, Inspection):
     """A fake Bot API for one bot. Start it on port 0; share it between tests with ``reset``."""
 
     def __init__(

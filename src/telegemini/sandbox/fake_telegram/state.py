@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ledger import PaymentLedger
 from .limits import FloodControl
 from .media import FileStore
 from .models import (
@@ -141,6 +142,7 @@ class FakeState:
         self.lost: list[Fault] = []  # calls carried out whose answer is never sent
         self.webhook_attempts: list[WebhookAttempt] = []
         self.downloads: list[str] = []
+        self.payments = PaymentLedger()  # Telegram Stars: invoices, pre-checkouts, charges
         self.flood.reset()
         self.changed.notify()
 
