@@ -53,6 +53,16 @@ LIFECYCLE: dict[str, Lifecycle] = {
     "gemini-2.5-flash-image": Lifecycle(date(2026, 10, 2), None, "D2"),
     "gemini-3-pro-image-preview": Lifecycle(date(2026, 6, 25), "gemini-3-pro-image", "D1"),
     "gemini-3.1-flash-image-preview": Lifecycle(date(2026, 6, 25), None, "D1"),
+    # video (VIDEO_MODEL): Veo left the Developer API; Omni through Interactions replaced it
+    "gemini-omni-flash-preview": Lifecycle(
+        date(2026, 9, 30), "gemini-omni-1.2-flash", "T8 (unofficial date)"
+    ),
+    "veo-3.1-generate-preview": Lifecycle(
+        date(2026, 10, 22), "gemini-omni-1.2-flash", "T4, T5 (unofficial date)"
+    ),
+    "veo-3.1-fast-generate-preview": Lifecycle(
+        date(2026, 10, 22), "gemini-omni-1.2-flash", "T4, T5 (unofficial date)"
+    ),
 }
 
 
