@@ -159,6 +159,7 @@ class SimApi:
         app.router.add_post("/sim/photos", self.photos)
         app.router.add_post("/sim/press", self.press)
         app.router.add_post("/sim/stop", self.press_stop)
+        app.router.add_post("/sim/pay", self.pay)
         app.router.add_get("/sim/file/{file_id}", self.file)
         return app
 
@@ -320,6 +321,17 @@ class SimApi:
         except ValueError as exc:
             raise SimError(str(exc)) from None
         return web.json_response({"update_id": update["update_id"]})
+
+    async def pay(self, request: web.Request) -> web.Response:
+        """ "Pay ⭐ N" under an invoice (or on a subscription's link): the pre-checkout goes to
+        the bot and, when it says yes, the payment."""
+        body = await _json_body(request)
+        user = _user(body.get("user_id"))
+        try:
+            checkout = self.fake.pay(user, str(body.get("invoice") or ""))
+        except ValueError as exc:
+            raise SimError(str(exc)) from None
+        return web.json_response({"pre_checkout_query_id": checkout.query_id})
 
     def _check_reply(self, chat_id: int, reply_to: int | None) -> None:
         if reply_to is not None and self.fake.message(chat_id, reply_to) is None:

@@ -568,3 +568,37 @@ async def test_ephemeral_messages_reach_the_page_and_their_buttons_can_be_presse
         "ephemeral_message_id": sent["ephemeral_message_id"],
         "receiver_user_id": LUCIA,
     }
+
+
+async def test_pay_under_an_invoice_runs_the_pre_checkout_then_the_payment(
+    sim, http, fake, updates
+):
+    """The page's "Pay ⭐ N": the pre-checkout goes to the bot; its yes makes the payment."""
+    _api, url = sim
+    invoice = await bot_call(
+        http, fake, "sendInvoice", chat_id=ALICE, title="50 images", description="Extra",
+        payload="pack:50:250", currency="XTR", prices=[{"label": "50", "amount": 250}],
+    )  # fmt: skip
+    link = await bot_call(
+        http, fake, "createInvoiceLink", title="Premium", description="30 days",
+        payload="premium:250", currency="XTR", prices=[{"label": "P", "amount": 250}],
+        subscription_period=2592000,
+    )  # fmt: skip
+    assert invoice["invoice"]["total_amount"] == 250
+    assert link.startswith("https://t.me/$")
+    slug = fake.message(ALICE, invoice["message_id"])["_invoice_slug"]
+    status, body = await post(http, f"{url}/sim/pay", json={"user_id": ALICE, "invoice": slug})
+    assert status == 200
+    query = updates[-1]["pre_checkout_query"]
+    assert (query["id"], query["total_amount"]) == (body["pre_checkout_query_id"], 250)
+    await bot_call(http, fake, "answerPreCheckoutQuery", pre_checkout_query_id=query["id"], ok=True)
+    paid = updates[-1]["message"]["successful_payment"]
+    assert (paid["invoice_payload"], paid["currency"]) == ("pack:50:250", "XTR")
+    status, _ = await post(http, f"{url}/sim/pay", json={"user_id": ALICE, "invoice": link})
+    assert status == 200
+    sub = updates[-1]["pre_checkout_query"]
+    await bot_call(http, fake, "answerPreCheckoutQuery", pre_checkout_query_id=sub["id"], ok=True)
+    first = updates[-1]["message"]["successful_payment"]
+    assert (first["is_recurring"], first["is_first_recurring"]) == (True, True)
+    refused = await post(http, f"{url}/sim/pay", json={"user_id": ALICE, "invoice": "nope"})
+    assert refused == (400, {"error": "no invoice 'nope'"})

@@ -222,6 +222,13 @@ function jumpTo(messageId) {
 }
 
 async function pressButton(message, button) {
+  // Telegram Stars: an invoice's Pay button, or a subscription's invoice link (t.me/$…), pays
+  // in the sandbox (the pre-checkout, then the payment).
+  const invoice = button.invoice || (button.url && /^https:\/\/t\.me\/\$/.test(button.url) ? button.url : null);
+  if (invoice) {
+    await post("/sim/pay", { user_id: state.userId, invoice });
+    return;
+  }
   if (button.url) {
     if (/^(https?|tg):/i.test(button.url)) window.open(button.url, "_blank", "noopener");
     return;

@@ -107,7 +107,12 @@ export function quoteElement(replied, t, onJump) {
 }
 
 export function keyboardElement(message, onPress) {
-  const rows = message.reply_markup && message.reply_markup.inline_keyboard;
+  let rows = message.reply_markup && message.reply_markup.inline_keyboard;
+  if (message.invoice && !rows) {
+    // Telegram draws its own Pay button under an invoice (Stars: "Pay ⭐ N").
+    const pay = { text: `Pay ⭐ ${message.invoice.total_amount}`, invoice: message._invoice_slug };
+    rows = [[pay]];
+  }
   if (!rows || !rows.length) return null;
   const keyboard = el("div", "keyboard");
   keyboard.dataset.testid = "keyboard";
@@ -144,6 +149,19 @@ function textElement(message, context, meta) {
     // line of its own.
     const last = body.lastElementChild;
     (last && last.tagName === "P" ? last : body).append(meta);
+    return body;
+  }
+  const paid = message.successful_payment || message.refunded_payment;
+  if (paid) {
+    const verb = message.successful_payment ? "Paid" : "Refunded";
+    body.textContent = `⭐ ${verb} ${paid.total_amount} Stars`;
+    body.append(meta);
+    return body;
+  }
+  if (message.invoice) {
+    body.dataset.testid = "invoice";
+    body.innerHTML = `🧾 <b>${escapeHtml(message.invoice.title)}</b><br>${escapeHtml(message.invoice.description)}`;
+    body.append(meta);
     return body;
   }
   const text = message.text ?? message.caption;
@@ -206,7 +224,8 @@ export function messageElement(message, context) {
   const text = message.text ?? message.caption;
   const meta = el("span", "meta");
   meta.textContent = `${message.edit_date ? `${t("edited")} ` : ""}${clock(message.date)}`;
-  if (!text && !isRich(message) && media && !message.photo) {
+  const paidNote = message.invoice || message.successful_payment || message.refunded_payment;
+  if (!text && !isRich(message) && !paidNote && media && !message.photo) {
     media.append(meta); // a voice note or a file without caption: the time sits beside it
   } else {
     bubble.append(textElement(message, context, meta));
