@@ -31,10 +31,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNotFound, TelegramUnauthorizedError
 from aiogram.types import WebhookInfo
 from aiogram.utils.token import TokenValidationError
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.script.revision import RevisionError
-from redis.asyncio import Redis
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -52,6 +48,7 @@ from telegemini.gemini.errors import map_exception
 from telegemini.gemini.models import lifecycle_report
 from telegemini.observability import configure_logging
 from telegemini.settings import Settings, load_settings
+from telegemini.storage.revisions import database_revision, script_head
 from telegemini.storage.sql import MIGRATIONS, make_engine
 
 TIMEOUT = 5.0  # seconds per check
@@ -215,16 +212,25 @@ def _sqlite_file_problem(path: Path) -> Check | None:
 
 
 def _current_revision(connection: Connection) -> str | None:
+    if (current := database_revision(connection)) is not None:
+        return current
+    from alembic.runtime.migration import MigrationContext  # not one linear revision: ask it
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
 def _migrations(current: str | None) -> Check:
-    script = ScriptDirectory(str(MIGRATIONS))
-    head = script.get_current_head()
     if current is None:
         return failed(
             "migrations", "not migrated yet: the database is empty", MIGRATE_FIX, warning=True
         )
+    if current == script_head():  # the usual case, answered without loading Alembic
+        return passed("migrations", f"up to date ({current})")
+    from alembic.script import ScriptDirectory
+    from alembic.script.revision import RevisionError
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
     if current == head:
         return passed("migrations", f"up to date ({head})")
     try:
@@ -249,6 +255,8 @@ async def _redis(settings: Settings) -> Check:
         return skipped("redis", "not configured: one instance only (REDIS_URL unset)")
     shown = shown_url(url)
     fix = "start Redis or correct REDIS_URL (or unset it to run a single instance without Redis)"
+    from redis.asyncio import Redis  # only where Redis is configured
+
     try:
         client = Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT)
     except ValueError as exc:

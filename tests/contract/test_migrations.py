@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -37,3 +40,34 @@ async def test_postgres_migrations_match_the_models_and_rerun_safely():
             await _assert_head_matches_models(store)
         finally:
             await store.close()
+
+
+def test_the_latest_revision_is_read_from_the_files_as_alembic_reads_it():
+    from alembic.script import ScriptDirectory
+
+    from telegemini.storage.revisions import script_head
+    from telegemini.storage.sql import MIGRATIONS
+
+    assert script_head() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+async def test_a_start_on_a_migrated_database_does_not_load_alembic(tmp_path):
+    """Alembic stays out of memory when there is nothing to migrate (~11 MB for good)."""
+    url = sqlite_url(tmp_path)
+    store = await SqlStore.open(url)  # migrates
+    await store.close()
+    probe = (
+        "import asyncio, sys\n"
+        "from telegemini.storage.sql import SqlStore\n"
+        "async def main():\n"
+        f"    store = await SqlStore.open({url!r})\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", probe, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode == 0
+    assert out.decode().strip() == "[]"

@@ -26,6 +26,7 @@ import pytest
 
 from telegemini.app import Telegemini
 from telegemini.sandbox.fake_telegram import FakeTelegramServer, FakeUser
+from telegemini.storage.sql import COMMAND_TIMEOUT, CONNECT_TIMEOUT
 from tests.helpers.databases import POSTGRES_URL, REDIS_URL, postgres_database, redis_client
 from tests.helpers.tcp_proxy import TcpProxy
 
@@ -33,7 +34,10 @@ pytestmark = [pytest.mark.postgres]
 
 OUTAGE = 2.5  # seconds the network stays broken: long enough for every retry path to fail
 RECOVERY = 20.0  # seconds within which everything held back must be answered after a restore
-LOST_BOUND = 30.0  # seconds within which a bot must give up on connections that went silent
+# Seconds within which a bot must give up on connections that went silent and carry on: a
+# pooled connection's pre-ping may wait out one command timeout on its BEGIN and another on
+# the rollback after it, then a new connection is opened.
+LOST_BOUND = 2 * COMMAND_TIMEOUT + CONNECT_TIMEOUT + 5.0
 USERS = [
     FakeUser(id=5101, first_name="Ana", username="ana"),
     FakeUser(id=5102, first_name="Ben", username="ben"),

@@ -6,13 +6,14 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, case, delete, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 from telegemini.core.images import request_key as image_request_key
 from telegemini.core.models import (
@@ -29,6 +30,7 @@ from telegemini.core.models import (
 )
 from telegemini.storage import database
 from telegemini.storage.cache import TtlCache
+from telegemini.storage.revisions import at_head
 from telegemini.storage.statements import quota_params, store_statements
 from telegemini.storage.tables import (
     NO_THREAD,
@@ -94,6 +96,8 @@ def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
 
 
 def alembic_config(connection: Connection) -> Config:
+    from alembic.config import Config  # only when migrating: see storage/revisions.py
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -101,9 +105,14 @@ def alembic_config(connection: Connection) -> Config:
 
 
 async def migrate(engine: AsyncEngine) -> None:
-    """Apply pending migrations (idempotent; safe when several instances start at once)."""
+    """Apply pending migrations (idempotent; safe when several instances start at once). A
+    database already at the latest revision is left alone without loading Alembic."""
 
     def upgrade(connection: Connection) -> None:
+        if at_head(connection):
+            return
+        from alembic import command
+
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
         command.upgrade(alembic_config(connection), "head")
@@ -201,6 +210,7 @@ class SqlStore:
             "verified": record.verified,
             "blocked_bot": record.blocked_bot,
             "notices": ",".join(sorted(record.notices)),
+            "tier_pinned": record.tier_pinned,
         }
         now = _now()
         statement = (
@@ -211,8 +221,11 @@ class SqlStore:
             .on_conflict_do_update(index_elements=["id"], set_=values)
         )
         await self._run(lambda conn: conn.execute(statement))
-            "tier_pinned": record.tier_pinned,
         self._users.drop(record.id)
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop a cached user whose row changed elsewhere (a payment credited)."""
+        self._users.drop(user_id)
 
     async def broadcast_targets(self) -> list[int]:
         """Users with a private chat with the bot who have not blocked it."""
@@ -224,10 +237,6 @@ class SqlStore:
         return await self._run(lambda conn: [int(r.id) for r in conn.execute(statement)])
 
     # --- quotas and activity --------------------------------------------------------------
-    def forget_user(self, user_id: int) -> None:
-        """Drop a cached user whose row changed elsewhere (a payment credited)."""
-        self._users.drop(user_id)
-
 
     async def consume_quota(
         self, user_id: int, day: str, kind: str, *, amount: int = 1, limit: int | None
@@ -529,6 +538,8 @@ def _user(row: Any) -> UserRecord:
         private_chat=bool(row.private_chat),
         blocked_bot=bool(row.blocked_bot),
         notices=frozenset(n for n in row.notices.split(",") if n),
+        tier_pinned=bool(row.tier_pinned),
+        premium_until=_epoch(row.premium_until) if row.premium_until is not None else None,
     )
 
 
@@ -539,8 +550,6 @@ def _image_job(row: Any) -> ImageJob:
         user_id=row.user_id,
         prompt=row.prompt,
         size=row.size,
-        tier_pinned=bool(row.tier_pinned),
-        premium_until=_epoch(row.premium_until) if row.premium_until is not None else None,
         aspect_ratio=row.aspect_ratio,
         reference_ids=tuple(i for i in row.reference_ids.split(",") if i),
         photo_file_id=row.photo_file_id,
