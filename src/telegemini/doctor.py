@@ -373,26 +373,40 @@ def _delivery_fix(message: str, port: int) -> str:
 
 
 async def _gemini(settings: Settings) -> Check:
-    """A cheap authenticated call: count the tokens of "ping" with the chat model."""
+    """A cheap authenticated call: count the tokens of "ping" with the chat model; then does
+    each other configured model exist? A missing VIDEO_MODEL is a warning: the bot starts and
+    hides video (``/video``, Animate) instead of failing every request."""
     if settings.google_api_key is None:
         return skipped("gemini", "needs GOOGLE_API_KEY")
     model = settings.chat_model
     client = None
+    missing_video: Check | None = None
     try:
         client = make_client(settings)
         async with asyncio.timeout(TIMEOUT):
             await client.aio.models.count_tokens(model=model, contents="ping")
-        for setting, name in _models(settings)[1:]:  # the others: does each exist?
+        for setting, name in _models(settings)[1:]:
             try:
                 async with asyncio.timeout(TIMEOUT):
                     await client.aio.models.get(model=name)
             except Exception as exc:
-                return _gemini_failure(exc, name, setting)
+                failure = _gemini_failure(exc, name, setting)
+                if setting != "VIDEO_MODEL" or not isinstance(
+                    map_exception(exc, model=(setting, name)), ModelMissing
+                ):
+                    return failure
+                missing_video = replace(
+                    failure,
+                    detail=f"{failure.detail}: /video and Animate stay hidden",
+                    warning=True,
+                )
     except Exception as exc:
         return _gemini_failure(exc, model)
     finally:
         if client is not None:
             await client.aio.aclose()
+    if missing_video is not None:
+        return missing_video
     others = ", ".join(f"{setting} {name}" for setting, name in _models(settings)[1:])
     return passed("gemini", f"key accepted; CHAT_MODEL {model} answers; {others} exist")
 
@@ -402,6 +416,7 @@ def _models(settings: Settings) -> list[tuple[str, str]]:
         ("CHAT_MODEL", settings.chat_model),
         ("TTS_MODEL", settings.tts_model),
         ("IMAGE_MODEL", settings.image_model),
+        *([("VIDEO_MODEL", settings.video_model)] if settings.video_enabled else []),
     ]
 
 

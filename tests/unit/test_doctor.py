@@ -627,3 +627,22 @@ def test_a_past_shutdown_says_so_and_names_the_default_as_fix():
     assert report.warn
     assert "CHAT_MODEL gemini-2.5-flash was scheduled to shut down on 2026-10-20" in report.detail
     assert report.fix == "set CHAT_MODEL to gemini-3.6-flash before then"
+
+
+async def test_a_missing_video_model_is_a_warning_and_does_not_stop_the_bot(
+    telegram, gemini, migrated
+):
+    gemini.retired_models.add("gemini-omni-1.2-flash")
+    settings = make_settings(telegram, gemini, migrated)
+    checks, text, code = await run_doctor(settings)
+    assert code == 1
+    assert checks["gemini"].warning
+    assert "VIDEO_MODEL gemini-omni-1.2-flash not found for this key" in checks["gemini"].detail
+    assert "/video and Animate stay hidden" in checks["gemini"].detail
+    assert "set VIDEO_MODEL to a current model name" in text
+    assert await doctor.preflight(settings) == []  # `run` still starts
+
+    checks, _text, _code = await run_doctor(
+        make_settings(telegram, gemini, migrated, video_enabled=False)
+    )
+    assert checks["gemini"].ok  # video off: its model is not asked about

@@ -1,12 +1,13 @@
 """MP4 with PyAV, on the media pool (never on the event loop): what a clip holds (its shape for
-``sendVideo``), and a short clip of one colour (the fake video model's and the benchmark's)."""
+``sendVideo``), and a short clip of one colour (the fake video model's and the benchmark's).
+
+PyAV (~16 MB resident) is imported on first use, in the worker: a bot that never films never
+loads it."""
 
 from __future__ import annotations
 
 import io
 from fractions import Fraction
-
-import av
 
 from telegemini.errors import CorruptMedia
 from telegemini.media.workers import run_media
@@ -15,6 +16,8 @@ FPS = 12
 
 
 def _shape(data: bytes) -> tuple[int, int, float]:
+    import av
+
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             stream = container.streams.video[0]
@@ -43,6 +46,8 @@ def solid_clip(
     rgb: tuple[int, int, int], *, width: int, height: int, seconds: float, fps: int = FPS
 ) -> bytes:
     """An H.264 MP4 of one colour, ``seconds`` long (CPU work: call it off the event loop)."""
+    import av
+
     out = io.BytesIO()
     with av.open(out, mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
