@@ -74,8 +74,14 @@ class Telegemini:
             me = await self.bot.me()  # getMe: the username the group rules need
         except TelegramUnauthorizedError:
             raise TokenRejected from None
+        videos = parts.videos
+        if videos is not None:
+            videos.available = await self._video_model_available()
         await publish_menus(
-            self.bot, self.settings.admin_user_ids, stars=self.settings.stars_enabled
+            self.bot,
+            self.settings.admin_user_ids,
+            stars=self.settings.stars_enabled,
+            video=videos is not None and videos.available,
         )
         if self.store.engine.dialect.name == "sqlite":
             # SQLite means one instance: claims left in the inbox are from our previous life.
@@ -83,9 +89,7 @@ class Telegemini:
             if recovered:
                 log.info("resuming %d updates left unfinished by the last run", recovered)
         await parts.stops.start()
-        videos = parts.videos
         if videos is not None:
-            videos.available = await self._video_model_available()
             # SQLite means one instance: every clip still running is from our previous life.
             resumed = await videos.resume(everyone=self.store.engine.dialect.name == "sqlite")
             if resumed:

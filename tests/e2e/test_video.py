@@ -191,3 +191,21 @@ async def test_a_voice_note_in_image_mode_becomes_the_pictures_description(
     assert base64.b64decode(audio[0]["data"]) == ogg
     assert image["input"][0]["content"][0]["text"] == "a watercolour fox asleep in the snow"
     assert photo.params["caption"].startswith("🎨 a watercolour fox asleep in the snow")
+
+
+async def test_without_the_video_model_video_is_hidden_not_failing(
+    start_bot, telegram, gemini, alice
+):
+    gemini.retired_models.add("gemini-omni-1.2-flash")
+    await start_bot("polling", video_poll_interval=POLL)
+    menus = telegram.calls_of("setMyCommands")
+    assert menus
+    assert not any("video" in str(c.params.get("commands")) for c in menus)
+    telegram.send_text(alice, "/help")
+    [help_text] = await telegram.wait_for_bot_messages(alice.id, 1)
+    assert "/video" not in help_text["text"]
+    assert "/image" in help_text["text"]
+    telegram.send_text(alice, "/video a red balloon")
+    answer = (await telegram.wait_for_bot_messages(alice.id, 2))[1]
+    assert answer["text"] == "Video clips are not available on this bot right now."
+    assert not _video_requests(gemini)  # nothing asked of a model that is not there

@@ -35,6 +35,7 @@ class CommandInfo:
     admin: bool = False  # only admins may run it; it shows in the admins' own menus
     in_menu: bool = True  # listed in /help and the command menus (aliases are not)
     stars: bool = False  # exists only while Stars are sold (STARS_ENABLED): else unknown
+    video: bool = False  # listed only while the video model is there (VIDEO_ENABLED, doctor)
 
 
 # The command registry: the one place a command is declared. It drives dispatch (here and in
@@ -55,7 +56,7 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("draw", "commands.image", Feature.IMAGES, in_menu=False),
     CommandInfo("hd", "commands.hd", Feature.IMAGES),
     CommandInfo("batch", "commands.batch", Feature.IMAGES),
-    CommandInfo("video", "commands.video", Feature.IMAGES),
+    CommandInfo("video", "commands.video", Feature.IMAGES, video=True),
     CommandInfo("usage", "commands.usage", Feature.CHAT),
     CommandInfo("id", "commands.id", Feature.CHAT),
     CommandInfo("premium", "shop.command_premium", Feature.PAYMENTS, stars=True),
@@ -93,9 +94,14 @@ def commands_of(feature: Feature) -> tuple[CommandInfo, ...]:
     return tuple(c for c in COMMANDS if c.feature is feature)
 
 
-def command_list(t: Translator, *, stars: bool = False) -> str:
-    listed = PUBLIC_COMMANDS + (STARS_MENU if stars else ())
-    return "\n".join(f"/{c.name} — {t(c.description_key)}" for c in listed)
+def listed(commands: tuple[CommandInfo, ...], *, video: bool) -> tuple[CommandInfo, ...]:
+    """``commands`` without the video command while there is no video model."""
+    return commands if video else tuple(c for c in commands if not c.video)
+
+
+def command_list(t: Translator, *, stars: bool = False, video: bool = True) -> str:
+    shown = listed(PUBLIC_COMMANDS + (STARS_MENU if stars else ()), video=video)
+    return "\n".join(f"/{c.name} — {t(c.description_key)}" for c in shown)
 
 
 def usage_bar(used: int, limit: int, width: int = 10) -> str:
@@ -119,6 +125,11 @@ class Commands:
         self._shop = shop
         self._stars = shop is not None and shop.enabled
 
+    @property
+    def _video(self) -> bool:
+        videos = self._conversation.videos
+        return videos is not None and videos.available
+
     async def run(self, message: IncomingMessage, caller: Caller) -> None:
         assert message.command is not None
         name, args = message.command.name, message.command.args.strip()
@@ -136,7 +147,7 @@ class Commands:
             else:
                 await videos.command(message, caller, args, photos)
         elif name == "start":
-            commands = command_list(t, stars=self._stars)
+            commands = command_list(t, stars=self._stars, video=self._video)
             text = t("start.welcome", name=message.user.first_name, commands=commands)
             await out.send(
                 Reply(f"{text}\n\n{t('id.user', user_id=message.user.id)}", markdown=False)
@@ -147,7 +158,7 @@ class Commands:
                 lines.append(t("id.chat", chat_id=message.chat.id))
             await out.send(Reply("\n".join(lines), markdown=False))
         elif name == "help":
-            text = t("help.text", commands=command_list(t, stars=self._stars))
+            text = t("help.text", commands=command_list(t, stars=self._stars, video=self._video))
             if caller.effective.documents or caller.effective.url_context:
                 text += "\n\n" + t("help.reading")
             await out.send(Reply(text, markdown=False))

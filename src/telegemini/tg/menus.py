@@ -16,6 +16,7 @@ from telegemini.core.commands import (
     STARS_ADMIN_MENU,
     STARS_MENU,
     CommandInfo,
+    listed,
 )
 from telegemini.core.i18n import LANGUAGES, translate
 
@@ -28,12 +29,12 @@ Scope = BotCommandScopeDefault | BotCommandScopeChat
 
 
 def menus(
-    admins: Sequence[int], *, stars: bool = False
+    admins: Sequence[int], *, stars: bool = False, video: bool = True
 ) -> list[tuple[Scope, str | None, list[BotCommand]]]:
     """(scope, language code, commands) for every menu the bot publishes; English is the
     menu without a language code (Telegram's fallback for every other language). The selling
-    commands only while ``stars`` (STARS_ENABLED)."""
-    public = [*PUBLIC_COMMANDS, *(STARS_MENU if stars else ())]
+    commands only while ``stars`` (STARS_ENABLED), /video only while ``video``."""
+    public = [*listed((*PUBLIC_COMMANDS, *(STARS_MENU if stars else ())), video=video)]
     admin_only = [*ADMIN_MENU, *(STARS_ADMIN_MENU if stars else ())]
     languages: list[tuple[str | None, str]] = [(None, "en")]
     languages += [(code, lang) for lang, code in MENU_LANGUAGE_CODES.items() if lang in LANGUAGES]
@@ -54,8 +55,10 @@ def _listed(commands: Sequence[CommandInfo], language: str) -> list[BotCommand]:
     ]
 
 
-async def publish_menus(bot: Bot, admins: Sequence[int], *, stars: bool = False) -> None:
-    for scope, code, commands in menus(admins, stars=stars):
+async def publish_menus(
+    bot: Bot, admins: Sequence[int], *, stars: bool = False, video: bool = True
+) -> None:
+    for scope, code, commands in menus(admins, stars=stars, video=video):
         try:
             await bot.set_my_commands(commands=commands, scope=scope, language_code=code)
         except TelegramAPIError as exc:  # e.g. an admin who never opened a chat with the bot

@@ -50,3 +50,12 @@ def test_the_registry_knows_aliases_and_admin_commands():
     assert find_command("broadcast").admin
     assert find_command("sudo") is None
     assert "draw" not in {c.name for c in PUBLIC_COMMANDS}  # aliases stay out of the menus
+
+
+def test_video_is_listed_only_while_the_video_model_is_there():
+    def names(video: bool) -> set[str]:
+        return {c.command for _, _, cmds in menus([42], video=video) for c in cmds}
+
+    assert "video" in names(video=True)
+    assert "video" not in names(video=False)
+    assert "image" in names(video=False)
