@@ -93,7 +93,8 @@ async def test_blocked_prompts_never_reach_gemini(start_bot, telegram, gemini, a
     telegram.send_text(alice, "/image a secr3t map")
     messages = await telegram.wait_for_bot_messages(alice.id, 2)
     assert [m["text"] for m in messages] == ["Sorry, I can't help with that request."] * 2
-    assert gemini.requests == []
+    assert gemini.interaction_requests() == []  # (only the start-up's look at the models)
+    assert all(r.method == "GET" and "/models/" in r.path for r in gemini.requests)
 
 
 async def test_captcha_pass_answers_the_waiting_message(start_bot, telegram, gemini, alice):
