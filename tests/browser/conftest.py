@@ -52,6 +52,7 @@ async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[San
         webhook_url=None,
         voice_enabled=True,
         stream_replies=True,
+        video_poll_interval=0.25,  # a clip's progress shows within a test's patience
     )
     database = tmp_path_factory.mktemp("sandbox") / "sandbox.db"
     sandbox = Sandbox(

@@ -20,7 +20,8 @@ Routes (JSON unless said otherwise; errors are ``400 {"error": "..."}``):
   inline button: a real callback query (on an ephemeral message: its receiver only).
 - ``POST /sim/stop`` ``{user_id, draft_id}`` presses the Stop button under the user's streamed
   draft: a ``stopped_message_generation`` update.
-- ``GET /sim/file/{file_id}[?download=1]`` a file from the fake's store (voice, photo, document).
+- ``GET /sim/file/{file_id}[?download=1]`` a file from the fake's store (voice, photo, video,
+  document), with byte ranges (``Range: bytes=…``, answered 206) so a video can be seeked.
 """
 
 from __future__ import annotations
@@ -211,11 +212,24 @@ class SimApi:
         stored = self._stored(file_id)
         if stored is None:
             return web.json_response({"error": f"no file {file_id}"}, status=404)
-        headers = {"Cache-Control": "private, max-age=3600"}
+        headers = {"Cache-Control": "private, max-age=3600", "Accept-Ranges": "bytes"}
         if request.query.get("download"):
             name = str(stored.meta.get("file_name") or stored.path.rsplit("/", 1)[-1])
             headers["Content-Disposition"] = f'attachment; filename="{name.replace(chr(34), "")}"'
-        return web.Response(body=stored.data, content_type=_content_type(stored), headers=headers)
+        data, total = stored.data, len(stored.data)
+        if "Range" not in request.headers:
+            return web.Response(body=data, content_type=_content_type(stored), headers=headers)
+        try:
+            start, stop, _ = request.http_range.indices(total)
+        except ValueError:  # not a single byte range aiohttp can read: the whole file
+            return web.Response(body=data, content_type=_content_type(stored), headers=headers)
+        if start >= stop:
+            headers["Content-Range"] = f"bytes */{total}"
+            return web.Response(status=416, headers=headers)
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{total}"
+        return web.Response(
+            status=206, body=data[start:stop], content_type=_content_type(stored), headers=headers
+        )
 
     def _stored(self, file_id: str) -> StoredFile | None:
         return self.fake.file(file_id)

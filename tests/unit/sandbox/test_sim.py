@@ -374,6 +374,40 @@ async def test_files_the_bot_sent_can_be_downloaded(sim, http, fake):
         assert missing.status == 404
 
 
+async def test_a_video_the_bot_sent_is_served_in_byte_ranges(sim, http, fake):
+    """The page's <video> asks for ranges (to read the MP4's index and to seek)."""
+    _api, url = sim
+    clip = bytes(range(256)) * 4
+    form = aiohttp.FormData()
+    for key, value in {"chat_id": ALICE, "width": 320, "height": 180, "duration": 4}.items():
+        form.add_field(key, str(value))
+    form.add_field("caption", "🎬 a red balloon")
+    form.add_field("video", clip, filename="clip.mp4", content_type="application/octet-stream")
+    async with http.post(f"{fake.base_url}{fake.token}/sendVideo", data=form) as response:
+        message = (await response.json())["result"]
+    video = message["video"]
+    assert (video["width"], video["height"], video["duration"]) == (320, 180, 4)
+    assert message["caption"] == "🎬 a red balloon"
+    file_url = f"{url}/sim/file/{video['file_id']}"
+
+    async with http.get(file_url) as whole:
+        assert whole.status == 200
+        assert whole.headers["Content-Type"] == "video/mp4"
+        assert whole.headers["Accept-Ranges"] == "bytes"
+        assert await whole.read() == clip
+    async with http.get(file_url, headers={"Range": "bytes=10-19"}) as part:
+        assert part.status == 206
+        assert part.headers["Content-Range"] == f"bytes 10-19/{len(clip)}"
+        assert await part.read() == clip[10:20]
+    async with http.get(file_url, headers={"Range": "bytes=1000-"}) as tail:
+        assert (tail.status, await tail.read()) == (206, clip[1000:])
+    async with http.get(file_url, headers={"Range": "bytes=-24"}) as suffix:
+        assert (suffix.status, await suffix.read()) == (206, clip[-24:])
+    async with http.get(file_url, headers={"Range": "bytes=5000-"}) as beyond:
+        assert beyond.status == 416
+        assert beyond.headers["Content-Range"] == f"bytes */{len(clip)}"
+
+
 # --- live events ---------------------------------------------------------------------------
 
 

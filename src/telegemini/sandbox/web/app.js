@@ -304,7 +304,7 @@ function handle(event) {
       break;
     case "message":
     case "edit":
-      timeline.upsert(event.chat_id, event.message);
+      timeline.upsert(event.chat_id, event.message, event.type === "edit");
       if (event.chat_id === chatId()) renderHeader();
       if (event.type === "message" && event.message.voice && event.message.from?.is_bot && event.chat_id === chatId()) {
         playVoice(event.message);

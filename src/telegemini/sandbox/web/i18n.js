@@ -55,6 +55,10 @@ const STRINGS = {
     not_sent: "Not sent",
     retry: "Retry",
     open_full: "Open full size",
+    video: "Video",
+    pay: "Pay ⭐ {stars}",
+    paid: "⭐ Paid {stars} Stars",
+    refunded: "⭐ Refunded {stars} Stars",
   },
   "zh-hans": {
     title: "Telegemini 沙盒",
@@ -109,6 +113,10 @@ const STRINGS = {
     not_sent: "未发送",
     retry: "重试",
     open_full: "查看原图",
+    video: "视频",
+    pay: "支付 ⭐ {stars}",
+    paid: "⭐ 已支付 {stars} 颗星星",
+    refunded: "⭐ 已退还 {stars} 颗星星",
   },
   "zh-hant": {
     title: "Telegemini 沙盒",
@@ -163,6 +171,10 @@ const STRINGS = {
     not_sent: "未傳送",
     retry: "重試",
     open_full: "查看原圖",
+    video: "影片",
+    pay: "付款 ⭐ {stars}",
+    paid: "⭐ 已支付 {stars} 顆星星",
+    refunded: "⭐ 已退還 {stars} 顆星星",
   },
   es: {
     title: "Telegemini sandbox",
@@ -217,6 +229,10 @@ const STRINGS = {
     not_sent: "No enviado",
     retry: "Reintentar",
     open_full: "Ver a tamaño completo",
+    video: "Vídeo",
+    pay: "Pagar ⭐ {stars}",
+    paid: "⭐ Pagaste {stars} Estrellas",
+    refunded: "⭐ Se te devolvieron {stars} Estrellas",
   },
   ru: {
     title: "Песочница Telegemini",
@@ -271,6 +287,10 @@ const STRINGS = {
     not_sent: "Не отправлено",
     retry: "Повторить",
     open_full: "Открыть в полном размере",
+    video: "Видео",
+    pay: "Оплатить ⭐ {stars}",
+    paid: "⭐ Оплачено звёзд: {stars}",
+    refunded: "⭐ Возвращено звёзд: {stars}",
   },
 };
 

@@ -39,6 +39,8 @@ export function snippet(message, t) {
   if (text) return text.split("\n")[0];
   if (message.voice) return t("voice_message");
   if (message.photo) return t("photo");
+  if (message.video) return t("video");
+  if (message.animation) return "GIF";
   if (message.document) return message.document.file_name || t("file");
   return "…";
 }
@@ -71,8 +73,45 @@ export function photoElement(message) {
   return img;
 }
 
+const VIDEO_SIDE = 360; // px: the longer side of a clip in the chat, as photos are shown
+
+/** A clip's size in the chat: its own ratio (width/height from sendVideo), at most VIDEO_SIDE. */
+function fitted(width, height) {
+  if (!width || !height) return null;
+  const scale = Math.min(1, VIDEO_SIDE / Math.max(width, height));
+  return [Math.round(width * scale), Math.round(height * scale)];
+}
+
+/** A video plays inline with its controls; an animation (a GIF) loops by itself, muted. */
+export function videoElement(message, t) {
+  const clip = message.video || message.animation;
+  const animated = !message.video;
+  const box = el("div", "video-box");
+  const video = el("video", "video");
+  video.dataset.testid = "video";
+  video.dataset.messageId = message.message_id;
+  video.setAttribute("playsinline", "");
+  video.playsInline = true;
+  video.preload = "metadata";
+  video.src = fileUrl(clip.file_id);
+  video.title = animated ? "GIF" : t("video");
+  if (animated) {
+    video.muted = video.loop = video.autoplay = true;
+  } else {
+    video.controls = true;
+  }
+  const size = fitted(clip.width, clip.height);
+  if (size) [video.width, video.height] = size; // the page keeps the ratio before it loads
+  box.append(video);
+  const badge = el("span", "video-duration", animated ? "GIF" : duration(clip.duration));
+  badge.dataset.testid = "video-duration";
+  box.append(badge);
+  return box;
+}
+
 function mediaElement(message, t) {
   if (message.photo) return photoElement(message);
+  if (message.video || message.animation) return videoElement(message, t);
   if (message.voice) {
     const box = el("div", "voice");
     box.dataset.testid = "voice";
@@ -84,7 +123,7 @@ function mediaElement(message, t) {
     box.append(audio, el("span", "duration", duration(message.voice.duration)));
     return box;
   }
-  const file = message.document || message.audio || message.video || message.animation;
+  const file = message.document || message.audio;
   if (file) {
     const link = el("a", "document");
     link.dataset.testid = "document";
@@ -106,11 +145,11 @@ export function quoteElement(replied, t, onJump) {
   return quote;
 }
 
-export function keyboardElement(message, onPress) {
+export function keyboardElement(message, onPress, t) {
   let rows = message.reply_markup && message.reply_markup.inline_keyboard;
   if (message.invoice && !rows) {
-    // Telegram draws its own Pay button under an invoice (Stars: "Pay ⭐ N").
-    const pay = { text: `Pay ⭐ ${message.invoice.total_amount}`, invoice: message._invoice_slug };
+    // Telegram draws its own Pay button under an invoice (Stars: "Pay ⭐ N"), in the app's language.
+    const pay = { text: t("pay", { stars: message.invoice.total_amount }), invoice: message._invoice_slug };
     rows = [[pay]];
   }
   if (!rows || !rows.length) return null;
@@ -134,11 +173,14 @@ export function keyboardElement(message, onPress) {
 function messageKind(message) {
   if (message.voice) return "voice";
   if (message.photo) return "photo";
+  if (message.video) return "video";
+  if (message.animation) return "animation";
   return message.text !== undefined || isRich(message) ? "text" : "file";
 }
 
 /** The body of a text or rich message (or a caption), the time at its end. */
 function textElement(message, context, meta) {
+  const { t } = context;
   const body = el("div", "text");
   body.dataset.testid = "text";
   if (isRich(message)) {
@@ -153,8 +195,7 @@ function textElement(message, context, meta) {
   }
   const paid = message.successful_payment || message.refunded_payment;
   if (paid) {
-    const verb = message.successful_payment ? "Paid" : "Refunded";
-    body.textContent = `⭐ ${verb} ${paid.total_amount} Stars`;
+    body.textContent = t(message.successful_payment ? "paid" : "refunded", { stars: paid.total_amount });
     body.append(meta);
     return body;
   }
@@ -225,13 +266,14 @@ export function messageElement(message, context) {
   const meta = el("span", "meta");
   meta.textContent = `${message.edit_date ? `${t("edited")} ` : ""}${clock(message.date)}`;
   const paidNote = message.invoice || message.successful_payment || message.refunded_payment;
-  if (!text && !isRich(message) && !paidNote && media && !message.photo) {
+  const visual = message.photo || message.video || message.animation;
+  if (!text && !isRich(message) && !paidNote && media && !visual) {
     media.append(meta); // a voice note or a file without caption: the time sits beside it
   } else {
     bubble.append(textElement(message, context, meta));
   }
   node.append(bubble);
-  const keyboard = keyboardElement(message, context.onPress);
+  const keyboard = keyboardElement(message, context.onPress, t);
   if (keyboard) node.append(keyboard);
   const reaction = context.reactions;
   if (reaction && reaction.length) {

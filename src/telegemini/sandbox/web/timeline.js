@@ -172,17 +172,19 @@ export function createTimeline(app) {
     markNewBelow(false);
   });
 
-  function upsert(id, message) {
+  // `edited`: an edit (a progress line such as "🎬 Filming… 40 s") leaves the bot's chat
+  // action showing, as in Telegram; a new message from the bot ends it.
+  function upsert(id, message, edited = false) {
     app.messagesOf(id).set(message.message_id, message);
     const fromBot = message.from && message.from.is_bot;
-    if (fromBot) {
+    if (fromBot && !edited) {
       state.drafts.delete(id); // the answer landed: the draft is gone, as in Telegram
       state.actions.delete(id);
     }
     if (id !== app.chatId()) return;
     const stick = nearBottom(list()) || !fromBot;
     list().querySelector(".empty")?.remove();
-    if (fromBot) list().querySelectorAll(".draft").forEach((node) => node.remove());
+    if (fromBot && !edited) list().querySelectorAll(".draft").forEach((node) => node.remove());
     const known = list().querySelector(`.msg[data-message-id="${message.message_id}"]`);
     placeMessage(message, stick);
     if (!stick && !known && !nearBottom(list())) markNewBelow(true);
