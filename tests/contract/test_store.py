@@ -225,3 +225,23 @@ async def test_a_pending_broadcast_is_taken_once(store):
     assert await store.take_broadcast("tok-1") == "We are back!"
     assert await store.take_broadcast("tok-1") is None  # a second tap, or another instance
     assert await store.take_broadcast("never-saved") is None
+
+
+async def test_telegram_ids_beyond_32_bits_work_everywhere(store):
+    """Supergroups are -100…, and user ids have passed 2**31: every statement takes them."""
+    from telegemini.core.models import Preferences
+
+    group, user = -1001234567890, 283235419000
+    await store.remember_user(UserRef(user, "Big", None, "en"), private=True)
+    await store.save_exchange(
+        ChatKey(group, 3), head_id="h", user_text="q", model_text="a", keep_turns=2
+    )
+    await store.save_exchange(
+        ChatKey(user), head_id="p", user_text="q", model_text="a", keep_turns=2
+    )
+    assert (await store.load_conversation(ChatKey(group, 3))).head_id == "h"
+    assert (await store.load_conversation(ChatKey(user))).head_id == "p"
+    assert await store.consume_quota(user, "2026-12-03", "messages", limit=5)
+    assert await store.quota_usage(user, "2026-12-03") == {"messages": 1}
+    await store.save_preferences(group, user, Preferences(voice="Puck"))
+    assert (await store.load_preferences(group, user)).voice == "Puck"

@@ -53,7 +53,10 @@ def store_statements(dialect: str) -> StoreStatements:
             else None,
         ).returning(quota_usage.c.used)
 
-    chat, thread = bindparam("chat", type_=Integer), bindparam("thread", type_=Integer)
+    # Typed as the columns: Telegram's chat ids do not fit in 32 bits (supergroups are
+    # -100…, and user ids have passed 2**31), and asyncpg refuses a bigger value for INTEGER.
+    chat = bindparam("chat", type_=conversations.c.chat_id.type)
+    thread = bindparam("thread", type_=conversations.c.thread_id.type)
     head = select(conversations.c.head_id).where(
         conversations.c.chat_id == chat, conversations.c.thread_id == thread
     )
