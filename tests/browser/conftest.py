@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,28 +42,41 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 expect.set_options(timeout=10_000)
 
 
-# Package scope: the sandbox and the browser end with the browser tests, so nothing of theirs
-# still runs (a polling bot, a Chromium) while the rest of the suite checks for leftovers.
-@pytest.fixture(scope="package")
-async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandbox]:
-    settings = Settings(
-        _env_file=None,
-        google_api_key=None,  # the demo model, whatever this machine's environment says
-        telegram_bot_token=None,
-        webhook_url=None,
-        voice_enabled=True,
-        stream_replies=True,
-        video_poll_interval=0.25,  # a clip's progress shows within a test's patience
-    )
-    database = tmp_path_factory.mktemp("sandbox") / "sandbox.db"
+@asynccontextmanager
+async def running_sandbox(
+    tmp_path_factory: pytest.TempPathFactory, name: str, **settings: Any
+) -> AsyncIterator[Sandbox]:
+    """A sandbox (fake Telegram, demo model, the real bot, the page) with a database of its own;
+    ``settings`` override the browser tests' defaults."""
+    values: dict[str, Any] = {
+        "_env_file": None,
+        "google_api_key": None,  # the demo model, whatever this machine's environment says
+        "telegram_bot_token": None,
+        "webhook_url": None,
+        "voice_enabled": True,
+        "stream_replies": True,
+        "video_poll_interval": 0.25,  # a clip's progress shows within a test's patience
+    }
+    database = tmp_path_factory.mktemp(name) / "sandbox.db"
     sandbox = Sandbox(
-        settings, port=0, database_url=f"sqlite+aiosqlite:///{database}", chunk_delay=0.03
+        Settings(**{**values, **settings}),
+        port=0,
+        database_url=f"sqlite+aiosqlite:///{database}",
+        chunk_delay=0.03,
     )
     await sandbox.start()
     try:
         yield sandbox
     finally:
         await sandbox.stop()
+
+
+# Package scope: the sandbox and the browser end with the browser tests, so nothing of theirs
+# still runs (a polling bot, a Chromium) while the rest of the suite checks for leftovers.
+@pytest.fixture(scope="package")
+async def sandbox(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sandbox]:
+    async with running_sandbox(tmp_path_factory, "sandbox") as sandbox:
+        yield sandbox
 
 
 @pytest.fixture(scope="session")

@@ -29,14 +29,6 @@ TTS = "gemini-3.8-flash-lite-tts"
 IMAGE = "gemini-3-pro-image"
 
 
-@pytest.fixture(scope="module")
-async def shared_server() -> AsyncIterator[FakeGeminiServer]:
-    server = FakeGeminiServer()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 @pytest.fixture
 def server(shared_server: FakeGeminiServer) -> FakeGeminiServer:
     shared_server.reset()

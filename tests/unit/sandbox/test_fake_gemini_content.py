@@ -35,14 +35,6 @@ pytestmark = pytest.mark.filterwarnings(
 CHAT = "gemini-3.1-flash-lite"
 
 
-@pytest.fixture(scope="module")
-async def shared_server() -> AsyncIterator[FakeGeminiServer]:
-    server = FakeGeminiServer()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 @pytest.fixture
 def server(shared_server: FakeGeminiServer) -> FakeGeminiServer:
     shared_server.reset()

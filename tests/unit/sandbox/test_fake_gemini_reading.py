@@ -26,14 +26,6 @@ from telegemini.sandbox.fake_gemini.reading import (
 CHAT = "gemini-3.5-flash-lite"
 
 
-@pytest.fixture(scope="module")
-async def shared_server() -> AsyncIterator[FakeGeminiServer]:
-    server = FakeGeminiServer()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 @pytest.fixture
 async def client(shared_server: FakeGeminiServer) -> AsyncIterator[genai.Client]:
     shared_server.reset()
