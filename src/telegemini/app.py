@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from aiogram.exceptions import TelegramUnauthorizedError
 
 from telegemini.errors import TokenRejected
+from telegemini.gemini.rest import GeminiRest
 from telegemini.gemini.video import video_model_available
 from telegemini.metrics import LoopWatch
 from telegemini.settings import Settings
@@ -167,7 +168,7 @@ class Telegemini:
         await parts.stops.close()
         await self.bot.session.close()
         if parts.genai_client is not None:
-            await parts.genai_client.aio.aclose()
+            await parts.genai_client.aclose()
         if parts.gemini_streams is not None:
             await parts.gemini_streams.close()
 
@@ -199,10 +200,14 @@ class Telegemini:
     async def _video_model_available(self) -> bool:
         """VIDEO_MODEL exists for this key (``models.get``); when not, 🎬 and /video hide
         themselves (``doctor`` says why). A network problem is not taken as "missing"."""
-        client = self.components.genai_client
-        if client is None:
+        if self.components.genai_client is None:  # tests' own model fakes
             return True
-        return await video_model_available(client, self.settings.video_model)
+        key = self.settings.google_api_key
+        async with GeminiRest(
+            api_key=key.get_secret_value() if key else None,
+            base_url=self.settings.gemini_base_url,
+        ) as rest:
+            return await video_model_available(rest, self.settings.video_model)
 
     async def _premium_endings(self) -> None:
         """Tell users whose bought Premium ended that they are on the free tier again."""

@@ -43,9 +43,9 @@ from telegemini.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from telegemini.gemini.client import make_client
 from telegemini.gemini.errors import map_exception
 from telegemini.gemini.models import lifecycle_report
+from telegemini.gemini.rest import GeminiRest
 from telegemini.observability import configure_logging
 from telegemini.settings import Settings, load_settings
 from telegemini.storage.revisions import database_revision, script_head
@@ -379,32 +379,29 @@ async def _gemini(settings: Settings) -> Check:
     if settings.google_api_key is None:
         return skipped("gemini", "needs GOOGLE_API_KEY")
     model = settings.chat_model
-    client = None
     missing_video: Check | None = None
     try:
-        client = make_client(settings)
-        async with asyncio.timeout(TIMEOUT):
-            await client.aio.models.count_tokens(model=model, contents="ping")
-        for setting, name in _models(settings)[1:]:
-            try:
-                async with asyncio.timeout(TIMEOUT):
-                    await client.aio.models.get(model=name)
-            except Exception as exc:
-                failure = _gemini_failure(exc, name, setting)
-                if setting != "VIDEO_MODEL" or not isinstance(
-                    map_exception(exc, model=(setting, name)), ModelMissing
-                ):
-                    return failure
-                missing_video = replace(
-                    failure,
-                    detail=f"{failure.detail}: /video and Animate stay hidden",
-                    warning=True,
-                )
+        async with GeminiRest(
+            api_key=settings.google_api_key.get_secret_value(),
+            base_url=settings.gemini_base_url,
+        ) as gemini:
+            await gemini.count_tokens(model, "ping", seconds=TIMEOUT)
+            for setting, name in _models(settings)[1:]:
+                try:
+                    await gemini.get_model(name, seconds=TIMEOUT, model=(setting, name))
+                except Exception as exc:
+                    failure = _gemini_failure(exc, name, setting)
+                    if setting != "VIDEO_MODEL" or not isinstance(
+                        map_exception(exc, model=(setting, name)), ModelMissing
+                    ):
+                        return failure
+                    missing_video = replace(
+                        failure,
+                        detail=f"{failure.detail}: /video and Animate stay hidden",
+                        warning=True,
+                    )
     except Exception as exc:
         return _gemini_failure(exc, model)
-    finally:
-        if client is not None:
-            await client.aio.aclose()
     if missing_video is not None:
         return missing_video
     others = ", ".join(f"{setting} {name}" for setting, name in _models(settings)[1:])

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
-from google import genai
 
 from telegemini.coordination.memory import MemoryRateLimiter
 from telegemini.coordination.stops import MemoryStopSignals
@@ -49,9 +48,9 @@ from telegemini.core.videos import VideoConfig, VideoStudio
 from telegemini.core.voice import VoiceConfig, VoiceService
 from telegemini.errors import ImageNotMade
 from telegemini.gemini.chat import GeminiChatModel
-from telegemini.gemini.client import make_client
 from telegemini.gemini.images import GeminiImages
 from telegemini.gemini.retry import RetryPolicy
+from telegemini.gemini.sdk import LazyClient
 from telegemini.gemini.speech import GeminiSpeech
 from telegemini.gemini.stream import InteractionStreams
 from telegemini.gemini.video import GeminiVideo
@@ -254,7 +253,7 @@ class Components:
     assistant: Assistant
     dependencies: Dependencies
     failure: Failure
-    genai_client: genai.Client | None
+    genai_client: LazyClient | None
     stops: MemoryStopSignals
     gemini_streams: InteractionStreams | None = None
     videos: VideoStudio | None = None  # None: VIDEO_ENABLED=false (or no video model wired)
@@ -278,7 +277,7 @@ def flood_alarm(metrics: Metrics, alerter: Alerter) -> FloodHook:
 async def open_components(settings: Settings, *, public_url: PublicUrl | None = None) -> Components:
     """Open the database (applying migrations) and the Gemini client, then build the rest."""
     store = await SqlStore.open(settings.database_url)
-    client = make_client(settings)
+    client = LazyClient(settings)
     api_key = settings.google_api_key.get_secret_value() if settings.google_api_key else None
     streams = InteractionStreams(api_key=api_key, base_url=settings.gemini_base_url)
     retry = RetryPolicy(
@@ -310,7 +309,7 @@ def build(
     speech: SpeechSynthesizer | None = None,
     images: ImageGenerator | None = None,
     video: VideoGenerator | None = None,
-    genai_client: genai.Client | None = None,
+    genai_client: LazyClient | None = None,
     gemini_streams: InteractionStreams | None = None,
     public_url: PublicUrl | None = None,
 ) -> Components:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-LAZY = ("av", "alembic", "redis", "matplotlib")  # (Pillow: google-genai imports it itself)
+LAZY = ("av", "alembic", "redis", "matplotlib", "google.genai", "PIL.Image")
 
 
-def test_starting_the_app_loads_no_media_migration_or_redis_library():
+def test_starting_the_app_loads_no_media_migration_redis_or_gemini_sdk_library():
     probe = (
         "import sys, telegemini.cli, telegemini.app, telegemini.wiring, telegemini.doctor\n"
         f"print(sorted(m for m in {LAZY!r} if m in sys.modules))\n"

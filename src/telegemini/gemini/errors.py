@@ -3,7 +3,8 @@
 The Interactions path raises ``google.genai._interactions.*`` (not subclasses of
 ``google.genai.errors.APIError``); the models/files path raises ``google.genai.errors.*`` and, on
 timeouts or refused connections, raw transport errors. Everything leaves this module as a
-``telegemini.errors.UserFacingError``.
+``telegemini.errors.UserFacingError``. The SDK's classes are looked at only for an exception that
+came from it (so a bot that has not needed the SDK yet never loads it: ~18 MB).
 """
 
 from __future__ import annotations
@@ -12,10 +13,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-
-import httpx2
-from google.genai import _interactions
-from google.genai import errors as genai_errors
 
 from telegemini.errors import (
     ConversationExpired,
@@ -98,7 +95,23 @@ def map_exception(exc: BaseException, *, model: Model = None) -> UserFacingError
     ``from_status``."""
     if isinstance(exc, UserFacingError):
         return exc
-    if isinstance(exc, _interactions.APITimeoutError | httpx2.TimeoutException | TimeoutError):
+    if isinstance(exc, TimeoutError):
+        return UpstreamTimeout(type(exc).__name__)
+    if type(exc).__module__.startswith(("google.", "httpx2")):
+        mapped = _from_sdk(exc, model)
+        if mapped is not None:
+            return mapped
+    if isinstance(exc, OSError):  # refused, reset, unreachable (aiohttp's are OSErrors too)
+        return UpstreamUnavailable(type(exc).__name__)
+    return UpstreamUnavailable(f"{type(exc).__name__}: {exc}")
+
+
+def _from_sdk(exc: BaseException, model: Model) -> UserFacingError | None:
+    import httpx2
+    from google.genai import _interactions
+    from google.genai import errors as genai_errors
+
+    if isinstance(exc, _interactions.APITimeoutError | httpx2.TimeoutException):
         return UpstreamTimeout(type(exc).__name__)
     if isinstance(exc, _interactions.APIStatusError):
         headers: Mapping[str, str] | None = getattr(exc.response, "headers", None)
@@ -108,9 +121,9 @@ def map_exception(exc: BaseException, *, model: Model = None) -> UserFacingError
         response_headers = getattr(getattr(exc, "response", None), "headers", None)
         message = exc.message or exc.status or ""
         return from_status(exc.code or 500, message, response_headers, model=model)
-    if isinstance(exc, _interactions.APIConnectionError | httpx2.TransportError | OSError):
+    if isinstance(exc, _interactions.APIConnectionError | httpx2.TransportError):
         return UpstreamUnavailable(type(exc).__name__)
-    return UpstreamUnavailable(f"{type(exc).__name__}: {exc}")
+    return None
 
 
 def _body_message(body: Any) -> str:

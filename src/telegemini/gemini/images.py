@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
-
-from google import genai
+from typing import TYPE_CHECKING, Any
 
 from telegemini.core.models import GeneratedImage, ImagePart
 from telegemini.errors import ImageNotMade, UpstreamUnavailable
 from telegemini.gemini.chat import content_block
 from telegemini.gemini.errors import looks_like_safety
 from telegemini.gemini.retry import RetryPolicy, call_with_retries
+
+if TYPE_CHECKING:
+    from google import genai
+
+    from telegemini.gemini.sdk import LazyClient
 
 
 class GeminiImages:
@@ -23,7 +26,12 @@ class GeminiImages:
     max_references = 14
 
     def __init__(
-        self, client: genai.Client, *, model: str, timeout: float, retry: RetryPolicy | None = None
+        self,
+        client: genai.Client | LazyClient,
+        *,
+        model: str,
+        timeout: float,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._client = client
         self._model = model

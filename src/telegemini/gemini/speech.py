@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
-
-from google import genai
+from typing import TYPE_CHECKING, Any
 
 from telegemini.core.models import Speech
 from telegemini.core.voice import VOICES
 from telegemini.errors import ModelRefused, UpstreamUnavailable
 from telegemini.gemini.errors import looks_like_safety
 from telegemini.gemini.retry import RetryPolicy, call_with_retries
+
+if TYPE_CHECKING:
+    from google import genai
+
+    from telegemini.gemini.sdk import LazyClient
 
 
 def speech_input(text: str, style: str | None) -> list[dict[str, Any]]:
@@ -38,7 +41,12 @@ class GeminiSpeech:
     voices: tuple[str, ...] = VOICES
 
     def __init__(
-        self, client: genai.Client, *, model: str, timeout: float, retry: RetryPolicy | None = None
+        self,
+        client: genai.Client | LazyClient,
+        *,
+        model: str,
+        timeout: float,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._client = client
         self._model = model

@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import platform
 from collections.abc import AsyncIterator, Mapping
+from importlib.metadata import version
 from typing import Any
 
 import aiohttp
-from google.genai import __version__ as genai_version
 
 from telegemini.errors import UpstreamUnavailable
 from telegemini.gemini.errors import from_status
@@ -27,7 +27,8 @@ from telegemini.gemini.errors import from_status
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"  # the SDK's default server
 API_VERSION = "v1"  # the version the SDK 3.3.0 calls the Interactions API on
 # The same client header the SDK sends, so the service sees one client either way.
-CLIENT_HEADER = f"google-genai-sdk/{genai_version} gl-python/{platform.python_version()}"
+# (Read from the package's metadata: importing the SDK would load it, ~18 MB, for this string.)
+CLIENT_HEADER = f"google-genai-sdk/{version('google-genai')} gl-python/{platform.python_version()}"
 
 Model = tuple[str, str] | None
 Event = dict[str, Any]
@@ -64,7 +65,7 @@ class InteractionStreams:
             if response.status >= 400:
                 raise from_status(
                     response.status,
-                    _error_message(await response.read()),
+                    error_message(await response.read()),
                     response.headers,
                     model=model,
                 )
@@ -121,7 +122,8 @@ def _parse_event(block: bytes) -> Event | None:
     return event if isinstance(event, dict) else None
 
 
-def _error_message(raw: bytes) -> str:
+def error_message(raw: bytes) -> str:
+    """The message of a Gemini error body (or the start of a body that is not JSON)."""
     try:
         body = json.loads(raw)
     except ValueError:

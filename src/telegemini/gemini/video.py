@@ -11,21 +11,25 @@ video block are all read as a refusal), and how a ``uri``-delivered clip is fetc
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from google import genai
 
 from telegemini.core.clips import VideoProgress
 from telegemini.core.models import ImagePart
 from telegemini.errors import ModelMissing, ModelRefused, UpstreamUnavailable, VideoNotMade
 from telegemini.gemini.chat import content_block
 from telegemini.gemini.errors import looks_like_safety, map_exception
+from telegemini.gemini.rest import GeminiRest
 from telegemini.gemini.retry import RetryPolicy, call_with_retries
+
+if TYPE_CHECKING:
+    from google import genai
+
+    from telegemini.gemini.sdk import LazyClient
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +42,7 @@ class GeminiVideo:
 
     def __init__(
         self,
-        client: genai.Client,
+        client: genai.Client | LazyClient,
         *,
         model: str,
         resolution: str = "720p",
@@ -136,11 +140,10 @@ class GeminiVideo:
         return data
 
 
-async def video_model_available(client: genai.Client, model: str) -> bool:
+async def video_model_available(rest: GeminiRest, model: str) -> bool:
     """False only when the API says the model is not there (404): a retired or unknown name."""
     try:
-        async with asyncio.timeout(CALL_TIMEOUT / 3):
-            await client.aio.models.get(model=model)
+        await rest.get_model(model, seconds=CALL_TIMEOUT / 3, model=("VIDEO_MODEL", model))
     except Exception as exc:
         if isinstance(map_exception(exc, model=("VIDEO_MODEL", model)), ModelMissing):
             log.warning("VIDEO_MODEL %s is not available: video is turned off", model)

@@ -146,3 +146,24 @@ async def test_http_errors_become_our_errors(server, ours):
     with pytest.raises(ModelMissing) as missing:
         [e async for e in ours.events(BODIES[0], seconds=10, model=("CHAT_MODEL", CHAT))]
     assert missing.value.setting == "CHAT_MODEL"
+
+
+async def test_models_get_and_count_tokens_as_the_sdk_sends_them(server, sdk):
+    from telegemini.gemini.rest import GeminiRest
+
+    await sdk.aio.models.count_tokens(model=CHAT, contents="ping")
+    await sdk.aio.models.get(model="gemini-omni-1.2-flash")
+    async with GeminiRest(api_key=KEY, base_url=server.url) as rest:
+        await rest.count_tokens(CHAT, "ping", seconds=10)
+        await rest.get_model("gemini-omni-1.2-flash", seconds=10)
+    by_sdk, by_us = server.requests[:2], server.requests[2:]
+    for theirs, mine in zip(by_sdk, by_us, strict=True):
+        assert (mine.method, mine.path, mine.body) == (theirs.method, theirs.path, theirs.body)
+        for header in ("x-goog-api-key", "x-goog-api-client"):
+            assert mine.headers.get(header) == theirs.headers.get(header)
+
+    server.retired_models.add("gemini-gone")
+    async with GeminiRest(api_key=KEY, base_url=server.url) as rest:
+        with pytest.raises(ModelMissing) as missing:
+            await rest.get_model("gemini-gone", seconds=10, model=("VIDEO_MODEL", "gemini-gone"))
+    assert missing.value.setting == "VIDEO_MODEL"
