@@ -11,11 +11,10 @@ from telegemini.errors import ImageNotMade, UpstreamUnavailable
 from telegemini.gemini.chat import content_block
 from telegemini.gemini.errors import looks_like_safety
 from telegemini.gemini.retry import RetryPolicy, call_with_retries
+from telegemini.gemini.sdk import LazyClient, ready
 
 if TYPE_CHECKING:
     from google import genai
-
-    from telegemini.gemini.sdk import LazyClient
 
 
 class GeminiImages:
@@ -52,7 +51,7 @@ class GeminiImages:
         content = [{"type": "text", "text": prompt}, *(content_block(r) for r in references)]
 
         async def call(seconds: float) -> Any:
-            return await self._client.aio.interactions.create(
+            return await (await ready(self._client)).aio.interactions.create(
                 model=self._model,
                 input=[{"type": "user_input", "content": content}],
                 response_format=[image_format],

@@ -8,6 +8,8 @@ has not loaded it.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from telegemini.settings import Settings
@@ -41,3 +43,12 @@ class LazyClient:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aio.aclose()
+
+
+async def ready(client: genai.Client | LazyClient) -> genai.Client | LazyClient:
+    """``client``, with the SDK imported first in a worker thread if it is not yet: ~0.4 s of
+    imports that would otherwise stall the event loop (every chat) on the first voice reply,
+    picture or clip."""
+    if isinstance(client, LazyClient) and not client.loaded:
+        await asyncio.to_thread(importlib.import_module, "telegemini.gemini.client")
+    return client

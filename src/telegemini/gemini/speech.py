@@ -20,11 +20,10 @@ from telegemini.core.voice import VOICES
 from telegemini.errors import ModelRefused, UpstreamUnavailable
 from telegemini.gemini.errors import looks_like_safety
 from telegemini.gemini.retry import RetryPolicy, call_with_retries
+from telegemini.gemini.sdk import LazyClient, ready
 
 if TYPE_CHECKING:
     from google import genai
-
-    from telegemini.gemini.sdk import LazyClient
 
 
 def speech_input(text: str, style: str | None) -> list[dict[str, Any]]:
@@ -57,7 +56,7 @@ class GeminiSpeech:
         # Unary on purpose: measured against streaming (bench/bench_voice.py), the SDK parses one
         # 2 MB answer in ~20 ms but takes ~400 ms and stalls the loop ~100 ms on the SSE deltas.
         async def call(seconds: float) -> Any:
-            return await self._client.aio.interactions.create(
+            return await (await ready(self._client)).aio.interactions.create(
                 model=self._model,
                 input=speech_input(text, style),
                 response_modalities=["audio"],

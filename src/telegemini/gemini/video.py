@@ -25,11 +25,11 @@ from telegemini.gemini.chat import content_block
 from telegemini.gemini.errors import looks_like_safety, map_exception
 from telegemini.gemini.rest import GeminiRest
 from telegemini.gemini.retry import RetryPolicy, call_with_retries
+from telegemini.gemini.sdk import LazyClient, ready
 
 if TYPE_CHECKING:
     from google import genai
 
-    from telegemini.gemini.sdk import LazyClient
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class GeminiVideo:
         }
 
         async def call(left: float) -> Any:
-            return await self._client.aio.interactions.create(
+            return await (await ready(self._client)).aio.interactions.create(
                 model=self._model,
                 input=[{"type": "user_input", "content": content}],
                 response_modalities=["video"],
@@ -94,7 +94,7 @@ class GeminiVideo:
 
     async def check(self, interaction_id: str) -> VideoProgress:
         async def call(left: float) -> Any:
-            return await self._client.aio.interactions.get(
+            return await (await ready(self._client)).aio.interactions.get(
                 id=interaction_id, timeout=min(CALL_TIMEOUT, left)
             )
 
