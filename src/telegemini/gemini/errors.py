@@ -115,7 +115,7 @@ def _from_sdk(exc: BaseException, model: Model) -> UserFacingError | None:
         return UpstreamTimeout(type(exc).__name__)
     if isinstance(exc, _interactions.APIStatusError):
         headers: Mapping[str, str] | None = getattr(exc.response, "headers", None)
-        message = _body_message(exc.body) or str(exc)
+        message = body_message(exc.body) or str(exc)
         return from_status(exc.status_code or 500, message, headers, model=model)
     if isinstance(exc, genai_errors.APIError):
         response_headers = getattr(getattr(exc, "response", None), "headers", None)
@@ -126,7 +126,8 @@ def _from_sdk(exc: BaseException, model: Model) -> UserFacingError | None:
     return None
 
 
-def _body_message(body: Any) -> str:
+def body_message(body: Any) -> str:
+    """The message of a parsed Gemini error body ("" when it has none)."""
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict):

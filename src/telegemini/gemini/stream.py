@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 
 from telegemini.errors import UpstreamUnavailable
-from telegemini.gemini.errors import from_status
+from telegemini.gemini.errors import body_message, from_status
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"  # the SDK's default server
 API_VERSION = "v1"  # the version the SDK 3.3.0 calls the Interactions API on
@@ -128,7 +128,4 @@ def error_message(raw: bytes) -> str:
         body = json.loads(raw)
     except ValueError:
         return raw[:200].decode("utf-8", "replace")
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        return str(error.get("message") or error.get("status") or error.get("code") or "")
-    return ""
+    return body_message(body)

@@ -41,6 +41,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from telegemini.core.models import ChatKey
 from telegemini.storage import database
 from telegemini.storage.tables import NO_THREAD, inbox
+from telegemini.storage.times import utc_now
 
 PENDING, PROCESSING, DONE = "pending", "processing", "done"
 # Seconds an album must have been quiet (no new part) before it is claimed: Telegram sends the
@@ -64,10 +65,6 @@ class InboxItem:
     payload: str
     attempts: int
     media_group: str | None = None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +165,7 @@ class SqlInbox:
         others were stored before: redeliveries)."""
         if not entries:
             return set()
-        now = _now()
+        now = utc_now()
         rows: list[dict[str, Any]] = [
             {
                 "update_id": e.update_id,
@@ -198,7 +195,7 @@ class SqlInbox:
     ) -> list[InboxItem]:
         """Take up to ``limit`` units of work, each the oldest unfinished update of its
         conversation; an album's head brings all of its parts."""
-        now = _now()
+        now = utc_now()
         sql = self._sql
         found = {"now": now, "quiet_since": now - timedelta(seconds=settle), "limit": limit}
 
@@ -234,7 +231,7 @@ class SqlInbox:
         statement = (
             update(inbox)
             .where(inbox.c.update_id.in_(update_ids), inbox.c.claimed_by == worker)
-            .values(claimed_until=_now() + timedelta(seconds=lease))
+            .values(claimed_until=utc_now() + timedelta(seconds=lease))
         )
         await database.run(self._engine, lambda conn: conn.execute(statement))
 
@@ -277,7 +274,7 @@ class SqlInbox:
             return int(count), None
         if oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=UTC)
-        return int(count), (_now() - oldest).total_seconds()
+        return int(count), (utc_now() - oldest).total_seconds()
 
     async def prune(self, before: datetime) -> int:
         """Forget finished updates received before ``before`` (Telegram redelivers for 24 h)."""

@@ -26,6 +26,7 @@ from telegemini.core.offers import (
 )
 from telegemini.storage import database
 from telegemini.storage.tables import image_packs, payments, subscriptions, users
+from telegemini.storage.times import epoch
 
 T = TypeVar("T")
 DAY = 86400.0
@@ -35,12 +36,6 @@ def _dt(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def _epoch(value: datetime) -> float:
-    if value.tzinfo is None:  # SQLite hands back naive UTC
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
-
-
 def _record(row: Any) -> PaymentRecord:
     return PaymentRecord(
         charge_id=row.charge_id,
@@ -48,7 +43,7 @@ def _record(row: Any) -> PaymentRecord:
         kind=OfferKind(row.kind),
         stars=int(row.stars),
         images=int(row.images),
-        paid_at=_epoch(row.paid_at),
+        paid_at=epoch(row.paid_at),
         refunded=row.refunded_at is not None,
     )
 
@@ -70,7 +65,7 @@ class SqlPayments:
         value = conn.execute(
             select(users.c.premium_until).where(users.c.id == user_id).with_for_update()
         ).scalar()
-        return _epoch(value) if value is not None else None
+        return epoch(value) if value is not None else None
 
     def _pack_left(self, conn: Connection, user_id: int) -> int:
         value = conn.execute(
@@ -258,7 +253,7 @@ class SqlPayments:
             ended = []
             for row in conn.execute(due).all():
                 renewing = row.state == SubscriptionState.ACTIVE.value
-                if renewing and _epoch(row.premium_until) > now - grace:
+                if renewing and epoch(row.premium_until) > now - grace:
                     continue  # the renewal may still come
                 claimed = conn.execute(
                     update(subscriptions)

@@ -44,6 +44,7 @@ from telegemini.storage.tables import (
     transcript_turns,
     users,
 )
+from telegemini.storage.times import epoch, utc_now
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,10 +54,6 @@ _MIGRATION_LOCK_ID = 0x7E1E_6E41  # serialises concurrent start-ups on PostgreSQ
 # Telegram redelivers an update for at most 24 hours; keep finished ones a while longer.
 UPDATE_ID_RETENTION = timedelta(days=2)
 BROADCAST_KEPT = timedelta(days=1)  # an unconfirmed broadcast's confirmation stays valid this long
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _thread(key: ChatKey) -> int:
@@ -166,7 +163,7 @@ class SqlStore:
             and not (private and known.blocked_bot)
         ):
             return known  # nothing new to write
-        now = _now()
+        now = utc_now()
         values: dict[str, Any] = {
             "username": user.username,
             "username_key": user.username.lower() if user.username else None,
@@ -212,7 +209,7 @@ class SqlStore:
             "notices": ",".join(sorted(record.notices)),
             "tier_pinned": record.tier_pinned,
         }
-        now = _now()
+        now = utc_now()
         statement = (
             self._insert(users)
             .values(
@@ -336,9 +333,9 @@ class SqlStore:
         return Captcha(
             user_id=int(row.user_id),
             answer=row.answer,
-            expires_at=_epoch(row.expires_at),
+            expires_at=epoch(row.expires_at),
             failures=int(row.failures),
-            cooldown_until=_epoch(row.cooldown_until) if row.cooldown_until else 0.0,
+            cooldown_until=epoch(row.cooldown_until) if row.cooldown_until else 0.0,
             pending_text=row.pending_text,
         )
 
@@ -395,7 +392,7 @@ class SqlStore:
     async def save_exchange(
         self, key: ChatKey, *, head_id: str, user_text: str, model_text: str, keep_turns: int
     ) -> None:
-        chat, thread, now, sql = key.chat_id, _thread(key), _now(), self._sql
+        chat, thread, now, sql = key.chat_id, _thread(key), utc_now(), self._sql
         head = {"chat_id": chat, "thread_id": thread, "head_id": head_id, "updated_at": now}
         turns = [
             {"chat_id": chat, "thread_id": thread, "role": role, "text": body, "created_at": now}
@@ -470,7 +467,7 @@ class SqlStore:
             "search": prefs.search,
             "show_thinking": prefs.show_thinking,
             "reading": prefs.reading,
-            "updated_at": _now(),
+            "updated_at": utc_now(),
         }
         statement = (
             self._insert(preferences)
@@ -519,12 +516,6 @@ class SqlStore:
         return _image_job(row) if row is not None else None
 
 
-def _epoch(value: datetime) -> float:
-    if value.tzinfo is None:  # SQLite hands back naive UTC
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
-
-
 def _user(row: Any) -> UserRecord:
     return UserRecord(
         id=int(row.id),
@@ -539,7 +530,7 @@ def _user(row: Any) -> UserRecord:
         blocked_bot=bool(row.blocked_bot),
         notices=frozenset(n for n in row.notices.split(",") if n),
         tier_pinned=bool(row.tier_pinned),
-        premium_until=_epoch(row.premium_until) if row.premium_until is not None else None,
+        premium_until=epoch(row.premium_until) if row.premium_until is not None else None,
     )
 
 
@@ -553,5 +544,5 @@ def _image_job(row: Any) -> ImageJob:
         aspect_ratio=row.aspect_ratio,
         reference_ids=tuple(i for i in row.reference_ids.split(",") if i),
         photo_file_id=row.photo_file_id,
-        created_at=_epoch(row.created_at),
+        created_at=epoch(row.created_at),
     )

@@ -14,14 +14,7 @@ from telegemini.core.clips import VideoJob, VideoState
 from telegemini.core.models import ChatRef, ChatType
 from telegemini.storage import database
 from telegemini.storage.tables import NO_THREAD, video_jobs
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # SQLite drops it
+from telegemini.storage.times import epoch, utc_now
 
 
 def _row(job: VideoJob) -> dict[str, Any]:
@@ -61,7 +54,7 @@ def _job(row: Any) -> VideoJob:
         status_message_id=row.status_message_id,
         day=row.day,
         charged=row.charged,
-        created_at=_aware(row.created_at).timestamp(),
+        created_at=epoch(row.created_at),
     )
 
 
@@ -72,7 +65,7 @@ class SqlVideoJobs:
         self._engine = engine
 
     async def add(self, job: VideoJob, *, owner: str, lease: float) -> None:
-        row = {**_row(job), "owner": owner, "lease_until": _now() + timedelta(seconds=lease)}
+        row = {**_row(job), "owner": owner, "lease_until": utc_now() + timedelta(seconds=lease)}
         await database.run(self._engine, lambda c: c.execute(video_jobs.insert().values(row)))
 
     async def update(self, job: VideoJob) -> None:
@@ -97,14 +90,14 @@ class SqlVideoJobs:
                 video_jobs.c.owner == owner,
                 video_jobs.c.state == VideoState.RUNNING,
             )
-            .values(lease_until=_now() + timedelta(seconds=lease))
+            .values(lease_until=utc_now() + timedelta(seconds=lease))
         )
         return await self._changed(statement)
 
     async def take_orphans(
         self, *, owner: str, lease: float, everyone: bool = False
     ) -> list[VideoJob]:
-        now = _now()
+        now = utc_now()
 
         def take(connection: Connection) -> list[VideoJob]:
             running = video_jobs.c.state == VideoState.RUNNING
@@ -141,7 +134,7 @@ class SqlVideoJobs:
         statement = (
             update(video_jobs)
             .where(video_jobs.c.id == job_id, allowed)
-            .values(state=state.value, finished_at=_now(), owner=owner)
+            .values(state=state.value, finished_at=utc_now(), owner=owner)
         )
         return await self._changed(statement)
 
@@ -168,7 +161,7 @@ class MemoryVideoJobs:
     async def add(self, job: VideoJob, *, owner: str, lease: float) -> None:
         self.jobs[job.id] = job
         self.owners[job.id] = owner
-        self.leases[job.id] = _now().timestamp() + lease
+        self.leases[job.id] = utc_now().timestamp() + lease
 
     async def update(self, job: VideoJob) -> None:
         self.jobs[job.id] = replace(
@@ -191,13 +184,13 @@ class MemoryVideoJobs:
         job = self.jobs.get(job_id)
         if job is None or job.state is not VideoState.RUNNING or self.owners[job_id] != owner:
             return False
-        self.leases[job_id] = _now().timestamp() + lease
+        self.leases[job_id] = utc_now().timestamp() + lease
         return True
 
     async def take_orphans(
         self, *, owner: str, lease: float, everyone: bool = False
     ) -> list[VideoJob]:
-        now = _now().timestamp()
+        now = utc_now().timestamp()
         taken = [
             j
             for j in self.jobs.values()
