@@ -1,9 +1,12 @@
-"""Concurrency: N = 200 chats each send M = 3 messages at once to a model that takes L = 1 s.
-One chat is sequential, so the ideal wall time is M × L; the ratio wall / ideal shows the bot's
-own overhead (overall send limit raised, polling and webhook). A third run at the default
-overall limit (30 messages/s, with the fake enforcing Telegram's flood limits) shows the limiter
-shaping the same load.
+"""Concurrency: N = 200 chats each send M = 3 messages at once to a model that takes L = 1 s,
+overall send limit raised, in polling and in webhook mode. Issue #16's target: the bot's wall
+time within 0.30 s of a bare bot's (``bench/trivial_bot.py``: raw aiohttp, the same Bot API and
+Gemini calls, each chat's messages in order, nothing else) on the same fakes in the same run,
+median of three rounds run bare, bot, bare, bot, ... A last run at the default overall limit
+(30 messages/s, with the fake enforcing Telegram's flood limits) shows the limiter shaping the
+same load.
 
+One chat is sequential, so the ideal wall time is M × L; wall / ideal is kept as information.
 Latency the bot adds, per message: reply − start − L, where start is when the message could
 begin at the earliest (its arrival at the fake, or the chat's previous reply if later: one chat's
 messages run in order) and reply is when its ``sendMessage`` reached the fake. It splits into
@@ -13,11 +16,12 @@ answer composed → ``sendMessage``).
 
 from __future__ import annotations
 
+import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bench.harness import BotProcess, Fakes
+from bench.harness import BotProcess, Fakes, TrivialBotProcess
 from bench.results import Figure, at_most, info, percentile
 from bench.rig import (
     FAST,
@@ -33,7 +37,9 @@ from telegemini.sandbox.fake_telegram.limits import FLOOD_METHODS
 
 CHATS, MESSAGES, LATENCY = 200, 3, 1.0
 DEFAULT_LIMIT = 30.0
-RATIO_TARGET = 1.10
+ROUNDS = 3  # of the bare bot and the bot, interleaved, per mode
+BARE_MARGIN = 0.30  # s: the bot's wall time at most this much over the bare bot's (issue #16)
+RATIO_TARGET = 1.10  # the default limit's wall / (messages ÷ limit)
 
 
 @dataclass
@@ -54,6 +60,10 @@ class Outcome:
     def wall(self) -> float:
         return max(self.replies.values()) - self.started
 
+    @property
+    def lost(self) -> int:
+        return CHATS * MESSAGES - len(self.replies)
+
     def overheads(self) -> tuple[list[float], list[float], list[float]]:
         """Per message: added latency, its part before the model, its part after."""
         total, before, after = [], [], []
@@ -67,15 +77,23 @@ class Outcome:
         return total, before, after
 
 
-async def burst(mode: str, env: dict[str, str], *, flood_control: bool) -> Outcome:
-    """N chats × M messages at once against a fresh bot; what came back, and when."""
+async def burst(
+    mode: str, env: dict[str, str], *, flood_control: bool, bare: bool = False
+) -> Outcome:
+    """N chats × M messages at once against a fresh bot (the bare bot when ``bare``) on fresh
+    fakes; what came back, and when."""
     fakes = Fakes()
     fakes.telegram.flood_control = flood_control
     await fakes.start()
     tally = Tally(fakes.telegram)
     clock = AnswerClock(fakes.gemini)
+    bot: BotProcess | TrivialBotProcess
+    if bare:  # it stops by itself after the warm-up's reply and the burst's
+        bot = TrivialBotProcess(fakes, mode=mode, count=1 + CHATS * MESSAGES)
+    else:
+        bot = BotProcess(fakes, mode=mode, env=env)
     try:
-        async with BotProcess(fakes, mode=mode, env=env) as bot:
+        async with bot:
             await warm_up(fakes.telegram, tally, fresh_users(1, "W")[0])
             fakes.gemini.latency = LATENCY
             before = tally.count("echo")
@@ -111,40 +129,92 @@ async def burst(mode: str, env: dict[str, str], *, flood_control: bool) -> Outco
         await fakes.stop()
 
 
-def overhead_figures(mode: str, outcome: Outcome) -> list[Figure]:
+def median_wall(outcomes: list[Outcome]) -> float:
+    return statistics.median(o.wall for o in outcomes)
+
+
+def comparison_figures(mode: str, bare: list[Outcome], bot: list[Outcome]) -> list[Figure]:
+    """The bare bot's and the bot's wall times (median of the rounds), the bot's excess over the
+    bare bot (median of the rounds' differences, each round's pair measured back to back), and
+    the bot's added latency over all its rounds."""
     ideal = MESSAGES * LATENCY
-    total, before, after = outcome.overheads()
+    excess = [b.wall - t.wall for t, b in zip(bare, bot, strict=True)]
+    lost = sum(o.lost for o in bare + bot)
+    load = f"N={CHATS} M={MESSAGES} L={LATENCY:g} s"
+    margin = at_most(
+        f"{mode}: bot wall − bare bot wall, median of {len(excess)}",
+        statistics.median(excess),
+        "s",
+        BARE_MARGIN,
+        f"per round: {_seconds(excess, signed=True)}; difference of the medians "
+        f"{median_wall(bot) - median_wall(bare):+.2f} s; {load}, overall limit raised"
+        + (f"; {lost} replies LOST" if lost else ""),
+    )
+    if lost:  # the wall time leaves out the lost replies, so it reads too short
+        margin = replace(margin, met=False)
+    total: list[float] = []
+    before: list[float] = []
+    after: list[float] = []
+    for outcome in bot:
+        for into, values in zip((total, before, after), outcome.overheads(), strict=True):
+            into.extend(values)
     ms = [x * 1000 for x in total]
+    bare_ms = [x * 1000 for o in bare for x in o.overheads()[0]]
     split = (
-        f"p50 before the model {percentile(before, 50) * 1000:.0f} ms, "
+        f"over {len(bot)} runs; p50 before the model {percentile(before, 50) * 1000:.0f} ms, "
         f"after {percentile(after, 50) * 1000:.0f} ms"
     )
     return [
-        at_most(
-            f"{mode}: wall / ideal, N={CHATS} M={MESSAGES} L={LATENCY:g} s",
-            outcome.wall / ideal,
-            "",
-            RATIO_TARGET,
-            f"wall {outcome.wall:.2f} s, ideal {ideal:.0f} s; overall limit raised"
-            + _delivery(outcome)
-            + _lost(outcome),
+        info(
+            f"{mode}: bare bot wall, median of {len(bare)}",
+            median_wall(bare),
+            "s",
+            f"rounds: {_seconds([o.wall for o in bare])}" + _delivery(bare) + _lost(bare),
         ),
-        info(f"{mode}: latency the bot adds, p50", percentile(ms, 50), "ms", split),
-        info(f"{mode}: latency the bot adds, p99", percentile(ms, 99), "ms"),
-        stall_figure(f"concurrency, {mode}", outcome.report),
+        info(
+            f"{mode}: bot wall, median of {len(bot)}",
+            median_wall(bot),
+            "s",
+            f"rounds: {_seconds([o.wall for o in bot])}" + _delivery(bot) + _lost(bot),
+        ),
+        margin,
+        info(
+            f"{mode}: wall / ideal, {load}",
+            median_wall(bot) / ideal,
+            "",
+            f"the bot's median wall {median_wall(bot):.2f} s, ideal {ideal:.0f} s; "
+            f"the bare bot's {median_wall(bare) / ideal:.2f}",
+        ),
+        info(
+            f"{mode}: latency the bot adds, p50",
+            percentile(ms, 50),
+            "ms",
+            f"{split}; the bare bot's p50 {percentile(bare_ms, 50):.0f} ms",
+        ),
+        info(
+            f"{mode}: latency the bot adds, p99",
+            percentile(ms, 99),
+            "ms",
+            f"the bare bot's p99 {percentile(bare_ms, 99):.0f} ms",
+        ),
+        stall_figure(f"concurrency, {mode}", *(o.report for o in bot)),
     ]
 
 
-def _delivery(outcome: Outcome) -> str:
-    if outcome.delivered is None:
+def _seconds(values: list[float], *, signed: bool = False) -> str:
+    return ", ".join(f"{v:+.2f}" if signed else f"{v:.2f}" for v in values) + " s"
+
+
+def _delivery(outcomes: list[Outcome]) -> str:
+    took = [o.delivered - o.started for o in outcomes if o.delivered is not None]
+    if not took:
         return ""
-    took = outcome.delivered - outcome.started
-    return f"; the fake POSTed the {len(outcome.injected)} updates, one at a time, in {took:.2f} s"
+    return f"; the fake POSTed the {CHATS * MESSAGES} updates, one at a time, in {_seconds(took)}"
 
 
-def _lost(outcome: Outcome) -> str:
-    lost = CHATS * MESSAGES - len(outcome.replies)
-    return f"; {lost} replies LOST" if lost else ""
+def _lost(outcomes: list[Outcome]) -> str:
+    lost = [o.lost for o in outcomes]
+    return f"; replies LOST per round: {', '.join(map(str, lost))}" if any(lost) else ""
 
 
 def window_peak(times: list[float], width: float = 1.0) -> int:
@@ -171,7 +241,7 @@ def fixed_peak(times: list[float]) -> int:
 def shaping_figures(outcome: Outcome) -> list[Figure]:
     expected = CHATS * MESSAGES
     floor = expected / DEFAULT_LIMIT
-    lost = expected - len(outcome.replies)
+    lost = outcome.lost
     return [
         at_most(
             "default limit: most messages sent in any 1 s window",
@@ -217,10 +287,18 @@ def _why_refused(outcome: Outcome, at: float, chat: int | None) -> str:
 async def main() -> list[Figure]:
     figures: list[Figure] = []
     for mode in ("polling", "webhook"):
-        outcome = await burst(mode, FAST, flood_control=False)
-        figures += overhead_figures(mode, outcome)
-        for figure in figures[-4:]:
+        bare: list[Outcome] = []
+        bot: list[Outcome] = []
+        for n in range(ROUNDS):
+            bare.append(await burst(mode, FAST, flood_control=False, bare=True))
+            bot.append(await burst(mode, FAST, flood_control=False))
+            print(
+                f"  {mode}, round {n + 1}: bare bot {bare[-1].wall:.2f} s, bot {bot[-1].wall:.2f} s"
+            )
+        compared = comparison_figures(mode, bare, bot)
+        for figure in compared:
             print(figure.line())
+        figures += compared
     outcome = await burst("polling", {}, flood_control=True)
     shaped = shaping_figures(outcome)
     for figure in shaped:

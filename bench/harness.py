@@ -20,6 +20,8 @@ from telegemini.sandbox.fake_telegram import FakeTelegramServer
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _STALL = re.compile(r"longest stall ([0-9.]+) ms")
+WEBHOOK_SECRET = "bench-secret"
+ROOT = Path(__file__).parent.parent
 
 
 def free_port() -> int:
@@ -79,7 +81,7 @@ class BotProcess:
         }
         if self._mode == "webhook":
             env["WEBHOOK_URL"] = f"http://127.0.0.1:{self.port}"
-            env["TELEGRAM_SECRET_TOKEN"] = "bench-secret"
+            env["TELEGRAM_SECRET_TOKEN"] = WEBHOOK_SECRET
         env.update(self._extra)
         return env
 
@@ -146,4 +148,67 @@ class BotProcess:
         stalls = [float(m) for m in _STALL.findall(text)]
         self._dir.cleanup()
         self.report = {"exit": code, "stall_ms": stalls[-1] if stalls else None, "log": text}
+        return self.report
+
+
+class TrivialBotProcess:
+    """``python -m bench.trivial_bot`` against the fakes, polling or webhook: the bare bot.
+
+    It exits by itself after ``count`` replies; stopping sends SIGTERM to one still running.
+    ``report`` has no stall (the bare bot does not measure its loop), for the same code paths
+    as ``BotProcess``.
+    """
+
+    def __init__(self, fakes: Fakes, *, count: int, mode: str = "polling") -> None:
+        self._fakes = fakes
+        self._count = count
+        self._mode = mode
+        self.port = free_port()
+        self.process: asyncio.subprocess.Process | None = None
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self.report: dict[str, Any] | None = None
+
+    async def start(self) -> None:
+        """Start it; return once it printed ``ready`` (polling: right before its first long
+        poll; webhook: its server listens and ``setWebhook`` was answered)."""
+        args = [self._fakes.telegram.url, self._fakes.telegram.token, self._fakes.gemini.url]
+        args.append(str(self._count))
+        if self._mode == "webhook":
+            args += ["--webhook", str(self.port), "--secret", WEBHOOK_SECRET]
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.trivial_bot", *args,
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=self._errors,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        try:
+            line = await asyncio.wait_for(self.process.stdout.readline(), 30)
+        except TimeoutError:
+            line = b"(nothing within 30 s)"
+        if line.strip() != b"ready":
+            tail = (await self.stop())["log"][-2000:]
+            raise RuntimeError(f"the trivial bot did not start ({line!r}); its stderr:\n{tail}")
+
+    async def __aenter__(self) -> TrivialBotProcess:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    async def stop(self) -> dict[str, Any]:
+        """SIGTERM unless it has exited, wait (kill after 30 s); its exit code and stderr."""
+        if self.report is not None:
+            return self.report
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            code = await asyncio.wait_for(self.process.wait(), 30)
+        except TimeoutError:
+            self.process.kill()
+            code = await self.process.wait()
+        self._errors.seek(0)
+        text = self._errors.read().decode(errors="replace")
+        self._errors.close()
+        self.report = {"exit": code, "stall_ms": None, "log": text}
         return self.report

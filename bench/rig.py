@@ -23,7 +23,7 @@ from tests.helpers.databases import postgres_database
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FAST = {"TELEGRAM_GLOBAL_RATE": "100000"}  # the overall send limit out of the way
-STALL_TARGET_MS = 20.0
+STALL_TARGET_MS = 50.0  # issue #16: the longest event-loop stall in a throughput or burst run
 _TOKEN = re.compile(r"\bq(\d+)m(\d+)\b")
 
 
@@ -189,15 +189,20 @@ def private_update(user: FakeUser, text_: str, update_id: int) -> dict[str, Any]
 fresh_postgres = postgres_database
 
 
-def stall_figure(run: str, report: dict[str, Any] | None) -> Figure:
-    """The bot's own longest event-loop stall (its 50 ms ticker's lateness) over one run; the
-    note counts the errors the bot logged meanwhile, which a benchmark should never cause."""
-    stall = None if report is None else report.get("stall_ms")
-    errors = 0 if report is None else logged_errors(report.get("log", ""))
-    note = f"the bot logged {errors} errors" if errors else ""
-    if stall is None:
-        return info(f"longest event-loop stall: {run}", None, "ms", "not reported; " + note)
-    return at_most(f"longest event-loop stall: {run}", stall, "ms", STALL_TARGET_MS, note)
+def stall_figure(run: str, *reports: dict[str, Any] | None) -> Figure:
+    """The bot's own longest event-loop stall (its 50 ms ticker's lateness) over one run, or the
+    longest over several runs' reports; the note counts the errors the bot logged meanwhile,
+    which a benchmark should never cause."""
+    stalls = [None if r is None else r.get("stall_ms") for r in reports]
+    errors = sum(logged_errors(r.get("log", "")) for r in reports if r is not None)
+    notes = [f"the bot logged {errors} errors"] if errors else []
+    name = f"longest event-loop stall: {run}"
+    known = [s for s in stalls if s is not None]
+    if not known or len(known) < len(stalls):  # a run without its figure: no verdict
+        return info(name, None, "ms", "; ".join(["not reported", *notes]))
+    if len(known) > 1:
+        notes.insert(0, f"the longest of {len(known)} runs: {', '.join(f'{s:.0f}' for s in known)}")
+    return at_most(name, max(known), "ms", STALL_TARGET_MS, "; ".join(notes))
 
 
 def logged_errors(log: str) -> int:
