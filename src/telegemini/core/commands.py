@@ -207,8 +207,10 @@ class Commands:
 
     async def _usage(self, caller: Caller) -> None:
         t = caller.t
-        lines = [t("usage.title", tier=t(f"usage.tier_{self._guard.tier(caller.user).value}"))]
-        for kind, (used, limit) in (await self._guard.usage(caller.user)).items():
+        # Read afresh: the cached record may predate a purchase another instance credited.
+        user = await self._store.load_user(caller.user.id) or caller.user
+        lines = [t("usage.title", tier=t(f"usage.tier_{self._guard.tier(user).value}"))]
+        for kind, (used, limit) in (await self._guard.usage(user)).items():
             name = t(f"usage.kind_{kind}")
             if limit is None:
                 lines.append(t("usage.unlimited_line", kind=name, used=used))
@@ -218,6 +220,6 @@ class Commands:
                     t("usage.line", kind=name, bar=usage_bar(used, limit), left=left, limit=limit)
                 )
         if self._shop is not None:
-            lines += await self._shop.usage_lines(caller.user, t)
+            lines += await self._shop.usage_lines(user, t)
         lines.append(t("usage.resets", time=self._guard.resets_text()))
         await caller.out.send(Reply("\n".join(lines), markdown=False))

@@ -13,13 +13,13 @@ read back, and fails when the pinned SDK's URL, headers or event shapes move.
 
 from __future__ import annotations
 
-import json
 import platform
 from collections.abc import AsyncIterator, Mapping
 from importlib.metadata import version
 from typing import Any
 
 import aiohttp
+import orjson
 
 from telegemini.errors import UpstreamUnavailable
 from telegemini.gemini.errors import body_message, from_status
@@ -58,7 +58,7 @@ class InteractionStreams:
         connection, so the model stops generating."""
         session = self._open()
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
-        payload = json.dumps({**body, "stream": True}, ensure_ascii=False).encode()
+        payload = orjson.dumps({**body, "stream": True})
         async with session.post(
             self._url, data=payload, headers=self._headers, timeout=timeout
         ) as response:
@@ -116,7 +116,7 @@ def _parse_event(block: bytes) -> Event | None:
     if not data:
         return None
     try:
-        event = json.loads(b"\n".join(data))
+        event = orjson.loads(b"\n".join(data))
     except ValueError as exc:
         raise UpstreamUnavailable("malformed event in the answer's stream") from exc
     return event if isinstance(event, dict) else None
@@ -125,7 +125,7 @@ def _parse_event(block: bytes) -> Event | None:
 def error_message(raw: bytes) -> str:
     """The message of a Gemini error body (or the start of a body that is not JSON)."""
     try:
-        body = json.loads(raw)
+        body = orjson.loads(raw)
     except ValueError:
         return raw[:200].decode("utf-8", "replace")
     return body_message(body)

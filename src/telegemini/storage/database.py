@@ -6,8 +6,9 @@ cost 0.5-1.0 ms of CPU. Here a transaction is a plain function of a synchronous 
 run whole:
 
 - SQLite: on one thread of its own, with one pysqlite connection to the same file (SQLite has a
-  single writer anyway): one hand-off per transaction, which then runs back to back with the
-  others. The async engine is left for tools that want one (``doctor``, tests).
+  single writer anyway); transactions that wait together are committed together (one hand-off
+  and one commit per group, see ``_SqliteThread``). The async engine is left for tools that
+  want one (``doctor``, tests).
 - PostgreSQL: through the async engine's pool, in one greenlet (``AsyncConnection.run_sync``);
   its statements still await asyncpg, so pre-ping, connect and command timeouts and
   cancellation are unchanged.
@@ -19,12 +20,15 @@ as a whole); the caller sees the cancellation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from queue import Empty, SimpleQueue
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
@@ -45,8 +49,39 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _Job:
+    __slots__ = ("alone", "failed", "future", "loop", "outcome", "work")
+
+    def __init__(
+        self,
+        work: Callable[[Connection], Any],
+        future: asyncio.Future[Any],
+        loop: asyncio.AbstractEventLoop,
+        alone: bool,
+    ) -> None:
+        self.work = work
+        self.future = future
+        self.loop = loop
+        self.alone = alone
+        self.outcome: Any = None
+        self.failed = False
+
+
+_STOP = object()
+
+
 class _SqliteThread:
-    """One pysqlite connection, used by one thread only."""
+    """One pysqlite connection, used by one thread only, that commits transactions in groups.
+
+    Under load many updates' transactions wait at once. The thread takes all of them (up to
+    ``MOST``), runs each in a savepoint of one SQLite transaction and commits once, then hands
+    every result back to the loop in one call: one commit and two thread wake-ups for the group
+    instead of per transaction. Each caller still gets its own outcome (a failing transaction is
+    rolled back to its savepoint, the others stand) and only after the commit. If the group
+    itself fails (the commit, say), each transaction is run again on its own as before.
+    """
+
+    MOST = 64  # transactions per group: bounds the wait of the first one
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = create_engine(
@@ -55,32 +90,143 @@ class _SqliteThread:
             poolclass=StaticPool,  # one connection, made on (and only ever used by) the thread
         )
         event.listen(self._engine, "connect", sqlite_pragmas)
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._jobs: SimpleQueue[_Job | object] = SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="sqlite", daemon=True)
+        self._thread.start()
 
-    def _transaction(self, work: Callable[[Connection], T]) -> T:
-        with self._engine.begin() as connection:
-            return work(connection)
-
-    async def run(self, work: Callable[[Connection], T]) -> T:
+    async def run(self, work: Callable[[Connection], T], *, alone: bool = False) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, self._transaction, work)
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(_Job(work, future, loop, alone))
+        return await future
+
+    def _serve(self) -> None:
+        while True:
+            first = self._jobs.get()
+            if first is _STOP:
+                self._engine.dispose()
+                return
+            assert isinstance(first, _Job)
+            group = [first]
+            stop = False
+            while not first.alone and len(group) < self.MOST:
+                try:
+                    job = self._jobs.get_nowait()
+                except Empty:
+                    break
+                if job is _STOP:
+                    stop = True
+                    break
+                assert isinstance(job, _Job)
+                if job.alone:
+                    self._jobs.put(job)  # on its own, after this group
+                    break
+                group.append(job)
+            if len(group) == 1:
+                self._alone(group[0])
+            else:
+                self._together(group)
+            self._deliver(group)
+            if stop:
+                self._engine.dispose()
+                return
+
+    def _alone(self, job: _Job) -> None:
+        if job.future.done():  # cancelled while it waited (a benign read from this thread)
+            return
+        try:
+            with self._engine.begin() as connection:
+                job.outcome, job.failed = job.work(connection), False
+        except Exception as error:  # handed to the caller
+            job.outcome, job.failed = error, True
+
+    def _together(self, group: list[_Job]) -> None:
+        try:
+            with self._engine.begin() as connection:
+                # Straight to the driver: SQLAlchemy's savepoints cost several times these.
+                # pysqlite begins only before a write, and a savepoint that started the
+                # transaction would commit it when released: hence the explicit BEGIN.
+                raw = connection.connection.dbapi_connection
+                assert raw is not None
+                raw.execute("BEGIN")
+                for job in group:
+                    if job.future.done():  # cancelled while it waited
+                        continue
+                    raw.execute("SAVEPOINT job")
+                    try:
+                        job.outcome, job.failed = job.work(connection), False
+                    except Exception as error:
+                        raw.execute("ROLLBACK TO job")
+                        job.outcome, job.failed = error, True
+                    raw.execute("RELEASE job")
+        except Exception:  # the group as a whole failed: each on its own, as if never grouped
+            for job in group:
+                self._alone(job)
+
+    @staticmethod
+    def _deliver(group: list[_Job]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        for job in group:
+            by_loop.setdefault(job.loop, []).append(job)
+        for loop, jobs in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_settle, jobs)
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, self._engine.dispose)
-        self._thread.shutdown(wait=True)
+        self._jobs.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+
+
+def _settle(jobs: list[_Job]) -> None:
+    for job in jobs:
+        if job.future.done():
+            continue
+        if job.failed:
+            job.future.set_exception(job.outcome)
+        else:
+            job.future.set_result(job.outcome)
+
+
+# A pooled PostgreSQL connection idle this long is pinged before use (see ``ping_when_idle``).
+IDLE_BEFORE_PING = 1.0
+
+
+def ping_when_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection before use only when it has been idle a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout; on asyncpg a ping is three round
+    trips (BEGIN, ``;``, ROLLBACK), as many as a one-statement transaction's own. A connection
+    handed back a moment ago was alive a moment ago; one that sat in the pool (the database may
+    have restarted, a proxy may have dropped it) is pinged, and when the ping fails the pool is
+    emptied and a new connection made, as with pre-ping."""
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.InvalidatePoolError() from error  # every older connection goes too
+
+    event.listen(engine.sync_engine, "checkin", checked_in)
+    event.listen(engine.sync_engine, "checkout", checkout)
 
 
 _sqlite: WeakKeyDictionary[Engine, _SqliteThread] = WeakKeyDictionary()
 
 
-async def run(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
-    """Run ``work`` as one transaction (committed when it returns, rolled back if it raises)."""
+async def run(engine: AsyncEngine, work: Callable[[Connection], T], *, alone: bool = False) -> T:
+    """Run ``work`` as one transaction (committed when it returns, rolled back if it raises).
+    ``alone``: never grouped with others on SQLite (migrations: DDL and pragmas)."""
     if engine.dialect.name == "sqlite":
         thread = _sqlite.get(engine.sync_engine)
         if thread is None:
             thread = _sqlite[engine.sync_engine] = _SqliteThread(engine)
-        return await thread.run(work)
+        return await thread.run(work, alone=alone)
     async with engine.begin() as connection:
         return await connection.run_sync(work)
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Delete, Integer, Select, bindparam, delete, select
+from sqlalchemy import Delete, Integer, Select, bindparam, delete, false, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert, ReturningInsert
 
-from telegemini.storage.tables import conversations, quota_usage, transcript_turns
+from telegemini.storage.tables import activity, conversations, quota_usage, transcript_turns, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,11 @@ class StoreStatements:
     move_head: Insert
     add_turns: Insert
     trim: Delete
+    # remember_user (id, username, username_key, first_name, language_code, now), in a group or
+    # in a private chat (which also notes the chat and that the user has not blocked the bot)
+    remember_user: ReturningInsert[Any]
+    remember_private_user: ReturningInsert[Any]
+    count: ReturningInsert[Any]  # count: day, user_id, kind, amount
 
 
 def quota_params(
@@ -74,7 +79,43 @@ def store_statements(dialect: str) -> StoreStatements:
         .scalar_subquery()
     )
     trim = delete(transcript_turns).where(*where, transcript_turns.c.id.not_in(newest))
+
+    def remember(private: bool) -> ReturningInsert[Any]:
+        user = insert(users)
+        names = ("username", "username_key", "first_name", "language_code")
+        values: dict[str, Any] = {name: bindparam(name, type_=users.c[name].type) for name in names}
+        now = bindparam("now", type_=users.c.seen_at.type)
+        updates: dict[str, Any] = {name: user.excluded[name] for name in names}
+        updates["seen_at"] = user.excluded.seen_at
+        if private:
+            values["private_chat"] = true()
+            updates["private_chat"] = true()
+            updates["blocked_bot"] = false()  # writing to us again means they unblocked us
+        return (
+            user.values(
+                id=bindparam("id", type_=users.c.id.type), created_at=now, seen_at=now, **values
+            )
+            .on_conflict_do_update(index_elements=["id"], set_=updates)
+            .returning(*users.c)
+        )
+
+    counter = insert(activity)
+    count = (
+        counter.values(
+            day=bindparam("day", type_=activity.c.day.type),
+            user_id=bindparam("user_id", type_=activity.c.user_id.type),
+            kind=bindparam("kind", type_=activity.c.kind.type),
+            count=amount,
+        )
+        .on_conflict_do_update(
+            index_elements=["day", "user_id", "kind"], set_={"count": activity.c.count + amount}
+        )
+        .returning(activity.c.count)
+    )
     return StoreStatements(
+        remember_user=remember(False),
+        remember_private_user=remember(True),
+        count=count,
         quota_unlimited=on_quota(False),
         quota_limited=on_quota(True),
         head=head,

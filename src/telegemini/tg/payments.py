@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Filter
 from aiogram.types import (
     BotSubscriptionUpdated,
     InlineKeyboardButton,
@@ -167,7 +168,18 @@ def payment_router(shop: Shop, checkout: Checkout) -> Router:
         await shop.subscription_changed(who, event.invoice_payload, event.state)
 
     router.pre_checkout_query.register(pre_checkout)
-    router.message.register(paid, F.successful_payment)
-    router.message.register(refunded, F.refunded_payment)
+    router.message.register(paid, Has("successful_payment"))
+    router.message.register(refunded, Has("refunded_payment"))
     router.subscription.register(subscription)
     return router
+
+
+class Has(Filter):
+    """Messages that carry ``field``. (aiogram runs a synchronous filter such as ``F.field``
+    in a worker thread: two thread trips for every message that passes this router.)"""
+
+    def __init__(self, field: str) -> None:
+        self._field = field
+
+    async def __call__(self, message: Message) -> bool:
+        return getattr(message, self._field, None) is not None

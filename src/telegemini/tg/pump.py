@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import secrets
@@ -22,6 +21,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
+
+import orjson
 
 from telegemini.metrics import Metrics
 from telegemini.observability import update_context
@@ -122,7 +123,7 @@ class InboxPump:
             InboxEntry(
                 u["update_id"],
                 chat_key(u),
-                json.dumps(u, separators=(",", ":"), ensure_ascii=False),
+                orjson.dumps(u).decode(),
                 media_group(u),
             )
             for u in updates
@@ -254,7 +255,7 @@ class InboxPump:
     def _decoded(self, item: InboxItem) -> Update:
         update = self._fresh.pop(item.update_id, None)
         if update is None:
-            update = json.loads(item.payload)
+            update = orjson.loads(item.payload)
             if not isinstance(update, dict):
                 raise ValueError("not a JSON object")
         return update

@@ -13,10 +13,10 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 
+import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -153,7 +153,7 @@ class WebhookServer:
             log.warning("webhook request refused: missing or wrong secret token")
             return PlainTextResponse("forbidden", status_code=403)
         try:
-            data = json.loads(await read_capped(request, MAX_BODY))
+            data = orjson.loads(await read_capped(request, MAX_BODY))
         except BodyTooLarge:
             return PlainTextResponse("body too large", status_code=413)
         except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deep
