@@ -1,24 +1,46 @@
 """The queue of updates waiting for the bot, with Telegram's offset and allowed_updates rules.
 
 Polling: ``getUpdates(offset)`` confirms every update with ``update_id < offset``; a negative
-offset keeps only the newest ``-offset`` updates. Webhook: the delivery task takes updates from
-the front once the bot's server accepted them. ``redeliver`` puts a copy back (same
-``update_id``) that survives one confirmation, like Telegram's at-least-once delivery.
+offset keeps only the newest ``-offset`` updates. Webhook: the delivery tasks take each update
+away once the bot's server accepted it; the updates of one chat (``delivery_queue``) go in
+turn. ``redeliver`` puts a copy back (same ``update_id``) that survives one confirmation, like
+Telegram's at-least-once delivery.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .limits import NOT_BY_DEFAULT
+
+Queue = tuple[str, int]  # ("chat" | "user" | "update", id): updates a webhook delivers in turn
 
 
 def update_kind(update: dict[str, Any]) -> str:
     """The update's type: the first field that is not ``update_id``."""
     return next((key for key in update if key != "update_id"), "")
+
+
+def delivery_queue(update: dict[str, Any]) -> Queue:
+    """Which updates ``update`` waits behind: its chat's (a message's chat, a callback query's
+    message's chat ...), else its user's (``from`` or ``user``), else none (its own queue)."""
+    body = update.get(update_kind(update))
+    if isinstance(body, dict):
+        places = (
+            ("chat", body, "chat"),
+            ("chat", body.get("message"), "chat"),
+            ("user", body, "from"),
+            ("user", body, "user"),
+            ("chat", body, "voter_chat"),  # an anonymous poll answer
+        )
+        for kind, holder, name in places:
+            value = holder.get(name) if isinstance(holder, dict) else None
+            if isinstance(value, dict) and isinstance(value.get("id"), int):
+                return kind, value["id"]
+    return "update", int(update["update_id"])
 
 
 class Notifier:
@@ -59,6 +81,10 @@ class PendingUpdate:
     update: dict[str, Any]
     redelivery: bool = False
     delivered: bool = False
+    queue: Queue = field(init=False)  # see delivery_queue
+
+    def __post_init__(self) -> None:
+        self.queue = delivery_queue(self.update)
 
     @property
     def update_id(self) -> int:
