@@ -10,11 +10,11 @@ run whole:
   and one commit per group, see ``_SqliteThread``). The async engine is left for tools that
   want one (``doctor``, tests).
 - PostgreSQL: through the async engine's pool, in one greenlet (``AsyncConnection.run_sync``);
-  its statements still await asyncpg, so pre-ping, connect and command timeouts and
-  cancellation are unchanged.
+  its statements still await asyncpg, so connect and command timeouts are unchanged, and
+  transactions that wait together are committed together too (``pg_groups``).
 
-A transaction cancelled while it runs on SQLite's thread still completes (commits or rolls back
-as a whole); the caller sees the cancellation.
+A transaction cancelled while it runs still completes (commits or rolls back as a whole); the
+caller sees the cancellation. One cancelled while it waits does not run.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
+from telegemini.storage.jobs import Job, settle
+from telegemini.storage.pg_groups import PostgresGroups
+
 T = TypeVar("T")
 
 SQLITE_PRAGMAS = (
@@ -47,24 +50,6 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
-
-
-class _Job:
-    __slots__ = ("alone", "failed", "future", "loop", "outcome", "work")
-
-    def __init__(
-        self,
-        work: Callable[[Connection], Any],
-        future: asyncio.Future[Any],
-        loop: asyncio.AbstractEventLoop,
-        alone: bool,
-    ) -> None:
-        self.work = work
-        self.future = future
-        self.loop = loop
-        self.alone = alone
-        self.outcome: Any = None
-        self.failed = False
 
 
 _STOP = object()
@@ -90,14 +75,14 @@ class _SqliteThread:
             poolclass=StaticPool,  # one connection, made on (and only ever used by) the thread
         )
         event.listen(self._engine, "connect", sqlite_pragmas)
-        self._jobs: SimpleQueue[_Job | object] = SimpleQueue()
+        self._jobs: SimpleQueue[Job | object] = SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="sqlite", daemon=True)
         self._thread.start()
 
     async def run(self, work: Callable[[Connection], T], *, alone: bool = False) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put(_Job(work, future, loop, alone))
+        self._jobs.put(Job(work, future, loop, alone))
         return await future
 
     def _serve(self) -> None:
@@ -106,7 +91,7 @@ class _SqliteThread:
             if first is _STOP:
                 self._engine.dispose()
                 return
-            assert isinstance(first, _Job)
+            assert isinstance(first, Job)
             group = [first]
             stop = False
             while not first.alone and len(group) < self.MOST:
@@ -117,7 +102,7 @@ class _SqliteThread:
                 if job is _STOP:
                     stop = True
                     break
-                assert isinstance(job, _Job)
+                assert isinstance(job, Job)
                 if job.alone:
                     self._jobs.put(job)  # on its own, after this group
                     break
@@ -131,16 +116,16 @@ class _SqliteThread:
                 self._engine.dispose()
                 return
 
-    def _alone(self, job: _Job) -> None:
+    def _alone(self, job: Job) -> None:
         if job.future.done():  # cancelled while it waited (a benign read from this thread)
             return
         try:
             with self._engine.begin() as connection:
-                job.outcome, job.failed = job.work(connection), False
+                job.succeeded(job.work(connection))
         except Exception as error:  # handed to the caller
-            job.outcome, job.failed = error, True
+            job.raised(error)
 
-    def _together(self, group: list[_Job]) -> None:
+    def _together(self, group: list[Job]) -> None:
         try:
             with self._engine.begin() as connection:
                 # Straight to the driver: SQLAlchemy's savepoints cost several times these.
@@ -154,37 +139,27 @@ class _SqliteThread:
                         continue
                     raw.execute("SAVEPOINT job")
                     try:
-                        job.outcome, job.failed = job.work(connection), False
+                        job.succeeded(job.work(connection))
                     except Exception as error:
                         raw.execute("ROLLBACK TO job")
-                        job.outcome, job.failed = error, True
+                        job.raised(error)
                     raw.execute("RELEASE job")
         except Exception:  # the group as a whole failed: each on its own, as if never grouped
             for job in group:
                 self._alone(job)
 
     @staticmethod
-    def _deliver(group: list[_Job]) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+    def _deliver(group: list[Job]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
         for job in group:
             by_loop.setdefault(job.loop, []).append(job)
         for loop, jobs in by_loop.items():
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                loop.call_soon_threadsafe(_settle, jobs)
+                loop.call_soon_threadsafe(settle, jobs)
 
     async def close(self) -> None:
         self._jobs.put(_STOP)
         await asyncio.to_thread(self._thread.join)
-
-
-def _settle(jobs: list[_Job]) -> None:
-    for job in jobs:
-        if job.future.done():
-            continue
-        if job.failed:
-            job.future.set_exception(job.outcome)
-        else:
-            job.future.set_result(job.outcome)
 
 
 # A pooled PostgreSQL connection idle this long is pinged before use (see ``ping_when_idle``).
@@ -217,6 +192,7 @@ def ping_when_idle(engine: AsyncEngine) -> None:
 
 
 _sqlite: WeakKeyDictionary[Engine, _SqliteThread] = WeakKeyDictionary()
+_postgres: WeakKeyDictionary[Engine, PostgresGroups] = WeakKeyDictionary()
 
 
 async def run(engine: AsyncEngine, work: Callable[[Connection], T], *, alone: bool = False) -> T:
@@ -227,8 +203,10 @@ async def run(engine: AsyncEngine, work: Callable[[Connection], T], *, alone: bo
         if thread is None:
             thread = _sqlite[engine.sync_engine] = _SqliteThread(engine)
         return await thread.run(work, alone=alone)
-    async with engine.begin() as connection:
-        return await connection.run_sync(work)
+    groups = _postgres.get(engine.sync_engine)
+    if groups is None:
+        groups = _postgres[engine.sync_engine] = PostgresGroups(engine)
+    return await groups.run(work, alone=alone)
 
 
 async def close(engine: AsyncEngine) -> None:
@@ -236,4 +214,7 @@ async def close(engine: AsyncEngine) -> None:
     thread = _sqlite.pop(engine.sync_engine, None)
     if thread is not None:
         await thread.close()
+    groups = _postgres.pop(engine.sync_engine, None)
+    if groups is not None:
+        await groups.close()
     await engine.dispose()

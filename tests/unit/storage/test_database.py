@@ -1,9 +1,10 @@
-"""SQLite transactions that wait together are committed together, and each keeps its own outcome:
-one that fails is undone alone, the others stand, and nobody hears of a write before its commit."""
+"""Transactions that wait together are committed together (SQLite and PostgreSQL), and each keeps
+its own outcome: one that fails is undone alone, the others stand."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -12,18 +13,26 @@ from sqlalchemy.exc import IntegrityError
 
 from telegemini.storage import database
 from telegemini.storage.sql import make_engine
+from tests.helpers.databases import postgres_database
 
 
-@pytest.fixture
-async def engine(tmp_path: Path):
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    await database.run(
-        engine,
-        lambda conn: conn.exec_driver_sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"),
-        alone=True,
-    )
-    yield engine
-    await database.close(engine)
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path):
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+        else:
+            url = await stack.enter_async_context(postgres_database())
+        engine = make_engine(url)
+        await database.run(
+            engine,
+            lambda conn: conn.exec_driver_sql(
+                "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"
+            ),
+            alone=True,
+        )
+        yield engine
+        await database.close(engine)
 
 
 def add(note_id: int, body: str = "ok"):
@@ -52,11 +61,11 @@ async def bodies(engine) -> dict[int, str]:
 
 
 def commits(engine) -> list[int]:
-    """Count the commits of the SQLite thread's connection from now on."""
+    """Count the commits from now on (SQLite: of its thread's own engine)."""
     seen: list[int] = []
-    event.listen(
-        database._sqlite[engine.sync_engine]._engine, "commit", lambda _conn: seen.append(1)
-    )
+    thread = database._sqlite.get(engine.sync_engine)
+    target = thread._engine if thread is not None else engine.sync_engine
+    event.listen(target, "commit", lambda _conn: seen.append(1))
     return seen
 
 
@@ -69,17 +78,21 @@ async def test_waiting_transactions_share_one_commit_and_each_gets_its_own_resul
     assert len(seen) < 20  # 200 one at a time would be 200 commits
 
 
-async def test_a_failing_transaction_is_undone_alone(engine):
+@pytest.mark.parametrize("failing", [0, 1, 10, 49])  # a group's first has no savepoint (PG)
+async def test_a_failing_transaction_is_undone_alone(engine, failing):
+    duplicate = 20 if failing != 20 else 21
     works = [add(i) for i in range(50)]
-    works[10] = add_then_fail(10)
-    works[20] = add(5)  # a duplicate key: the database refuses it
+    works[failing] = add_then_fail(failing)
+    works[duplicate] = add(5)  # a duplicate key (5 went in before): the database refuses it
     outcomes = await asyncio.gather(
         *(database.run(engine, w) for w in works), return_exceptions=True
     )
-    assert isinstance(outcomes[10], ValueError)
-    assert isinstance(outcomes[20], IntegrityError)
+    assert isinstance(outcomes[failing], ValueError)
+    assert isinstance(outcomes[duplicate], IntegrityError)
+    others = [i for i in range(50) if i not in (failing, duplicate)]
+    assert [outcomes[i] for i in others] == others
     stored = await bodies(engine)
-    assert sorted(stored) == [i for i in range(50) if i not in (10, 20)]
+    assert sorted(stored) == others
     assert "half done" not in stored.values()
 
 
@@ -90,13 +103,16 @@ async def test_a_transaction_cancelled_while_waiting_does_not_run(engine):
     def slow(conn: Connection) -> None:
         started.set()  # from the database thread; only read after the loop resumes
         conn.exec_driver_sql(
-            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 300000) SELECT count(*) FROM c"
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000)"
+            " SELECT count(*) FROM c"
         ).all()
 
-    blocker = asyncio.ensure_future(database.run(engine, slow))
+    # Enough slow ones to keep every PostgreSQL worker busy; they and the waiting one queue up
+    # together (one group), and the waiting one is given up before its turn.
+    blockers = [asyncio.ensure_future(database.run(engine, slow)) for _ in range(6)]
     waiting = asyncio.ensure_future(database.run(engine, add(1)))
-    await asyncio.sleep(0)  # both are queued
+    await asyncio.sleep(0)  # all are queued
     waiting.cancel()
-    await blocker
+    await asyncio.gather(*blockers)
     assert started.is_set()
     assert await bodies(engine) == {}
