@@ -13,13 +13,14 @@ from urllib.parse import urlsplit
 
 from aiogram.exceptions import TelegramUnauthorizedError
 
+from telegemini.collector import FullCollections
 from telegemini.errors import TokenRejected
 from telegemini.gemini.rest import GeminiRest
 from telegemini.gemini.video import video_model_available
 from telegemini.metrics import LoopWatch
 from telegemini.settings import Settings
 from telegemini.storage.sql import UPDATE_ID_RETENTION
-from telegemini.tg.bot import ALLOWED_UPDATES
+from telegemini.tg.bot import ALLOWED_UPDATES, build_hot_types
 from telegemini.tg.menus import publish_menus
 from telegemini.wiring import Components, PublicUrl, open_components
 
@@ -107,12 +108,17 @@ class Telegemini:
             asyncio.create_task(self._housekeep(), name="housekeeping"),
             asyncio.create_task(self._watch_dependencies(), name="dependencies"),
             asyncio.create_task(self._premium_endings(), name="premium-endings"),
+            asyncio.create_task(
+                FullCollections(busy=lambda: bool(parts.pump.in_flight)).run(),
+                name="full-collections",
+            ),
         ]
         if videos is not None:
             self._background.append(asyncio.create_task(videos.run(), name="video-jobs"))
         # Everything loaded so far lives as long as the process. Moving it out of the garbage
         # collector's reach spares every later full collection a walk over the whole heap,
         # which otherwise stalls the event loop for ~60 ms (measured in bench/bench_voice.py).
+        build_hot_types(self.bot)
         gc.collect()
         gc.freeze()
         # Watched from here: the collection just above is start-up, not serving (~0.2 s).
