@@ -209,7 +209,7 @@ def _delivery(outcomes: list[Outcome]) -> str:
     took = [o.delivered - o.started for o in outcomes if o.delivered is not None]
     if not took:
         return ""
-    return f"; the fake POSTed the {CHATS * MESSAGES} updates, one at a time, in {_seconds(took)}"
+    return f"; the fake POSTed the {CHATS * MESSAGES} updates in {_seconds(took)}"
 
 
 def _lost(outcomes: list[Outcome]) -> str:

@@ -66,7 +66,8 @@ class _SqliteThread:
     itself fails (the commit, say), each transaction is run again on its own as before.
     """
 
-    MOST = 64  # transactions per group: bounds the wait of the first one
+    MOST = 16  # transactions per group: bounds the wait of the first one, and the burst of
+    # callers that resume at once on the event loop
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = create_engine(
