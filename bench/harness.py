@@ -44,6 +44,17 @@ class Fakes:
         await self.gemini.stop()
 
 
+async def terminate(process: asyncio.subprocess.Process) -> int:
+    """SIGTERM unless it has exited, wait; kill it when it has not exited within 30 s."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return await asyncio.wait_for(process.wait(), 30)
+    except TimeoutError:
+        process.kill()
+        return await process.wait()
+
+
 class BotProcess:
     """``python -m telegemini run`` against the fakes; SIGTERM to stop."""
 
@@ -137,13 +148,7 @@ class BotProcess:
         if self.report is not None:
             return self.report
         assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            code = await asyncio.wait_for(self.process.wait(), 30)
-        except TimeoutError:
-            self.process.kill()
-            code = await self.process.wait()
+        code = await terminate(self.process)
         text = self._log.read_text(errors="replace")
         stalls = [float(m) for m in _STALL.findall(text)]
         self._dir.cleanup()
@@ -200,13 +205,7 @@ class TrivialBotProcess:
         if self.report is not None:
             return self.report
         assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            code = await asyncio.wait_for(self.process.wait(), 30)
-        except TimeoutError:
-            self.process.kill()
-            code = await self.process.wait()
+        code = await terminate(self.process)
         self._errors.seek(0)
         text = self._errors.read().decode(errors="replace")
         self._errors.close()
