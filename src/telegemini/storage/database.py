@@ -32,7 +32,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
-from telegemini.storage.jobs import Job, settle
+from telegemini.storage.jobs import Job, settle, take_group
 from telegemini.storage.pg_groups import PostgresGroups
 
 T = TypeVar("T")
@@ -77,6 +77,7 @@ class _SqliteThread:
         )
         event.listen(self._engine, "connect", sqlite_pragmas)
         self._jobs: SimpleQueue[Job | object] = SimpleQueue()
+        self._stopping = False
         self._thread = threading.Thread(target=self._serve, name="sqlite", daemon=True)
         self._thread.start()
 
@@ -87,35 +88,29 @@ class _SqliteThread:
         return await future
 
     def _serve(self) -> None:
-        while True:
+        while not self._stopping:
             first = self._jobs.get()
             if first is _STOP:
-                self._engine.dispose()
-                return
+                break
             assert isinstance(first, Job)
-            group = [first]
-            stop = False
-            while not first.alone and len(group) < self.MOST:
-                try:
-                    job = self._jobs.get_nowait()
-                except Empty:
-                    break
-                if job is _STOP:
-                    stop = True
-                    break
-                assert isinstance(job, Job)
-                if job.alone:
-                    self._jobs.put(job)  # on its own, after this group
-                    break
-                group.append(job)
+            group = take_group(first, self._next_waiting, self._jobs.put, self.MOST)
             if len(group) == 1:
-                self._alone(group[0])
+                self._alone(first)
             else:
                 self._together(group)
             self._deliver(group)
-            if stop:
-                self._engine.dispose()
-                return
+        self._engine.dispose()
+
+    def _next_waiting(self) -> Job | None:
+        try:
+            job = self._jobs.get_nowait()
+        except Empty:
+            return None
+        if job is _STOP:
+            self._stopping = True  # after this group
+            return None
+        assert isinstance(job, Job)
+        return job
 
     def _alone(self, job: Job) -> None:
         if job.future.done():  # cancelled while it waited (a benign read from this thread)
@@ -198,7 +193,7 @@ _postgres: WeakKeyDictionary[Engine, PostgresGroups] = WeakKeyDictionary()
 
 async def run(engine: AsyncEngine, work: Callable[[Connection], T], *, alone: bool = False) -> T:
     """Run ``work`` as one transaction (committed when it returns, rolled back if it raises).
-    ``alone``: never grouped with others on SQLite (migrations: DDL and pragmas)."""
+    ``alone``: never grouped with others (migrations: DDL, locks and pragmas)."""
     if engine.dialect.name == "sqlite":
         thread = _sqlite.get(engine.sync_engine)
         if thread is None:

@@ -46,3 +46,23 @@ def settle(jobs: list[Job]) -> None:
             job.future.set_exception(job.outcome)
         else:
             job.future.set_result(job.outcome)
+
+
+def take_group(
+    first: Job,
+    next_waiting: Callable[[], Job | None],
+    put_back: Callable[[Job], None],
+    most: int,
+) -> list[Job]:
+    """``first`` and the jobs waiting behind it, up to ``most`` in all. A job that must run
+    ``alone`` is never in a group: met behind others, it goes back to wait its own turn."""
+    group = [first]
+    while not first.alone and len(group) < most:
+        job = next_waiting()
+        if job is None:
+            break
+        if job.alone:
+            put_back(job)
+            break
+        group.append(job)
+    return group

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from telegemini.storage.jobs import Job, settle
+from telegemini.storage.jobs import Job, settle, take_group
 
 T = TypeVar("T")
 
@@ -62,17 +62,16 @@ class PostgresGroups:
 
     async def _serve(self) -> None:
         queue = self._queue
+
+        def waiting() -> Job | None:
+            return None if queue.empty() else queue.get_nowait()
+
         while True:
-            group = [await queue.get()]
-            while not group[0].alone and len(group) < MOST and not queue.empty():
-                job = queue.get_nowait()
-                if job.alone:
-                    queue.put_nowait(job)  # on its own, later
-                    break
-                group.append(job)
+            first = await queue.get()
+            group = take_group(first, waiting, queue.put_nowait, MOST)
             try:
                 if len(group) == 1:
-                    await self._alone(group[0])
+                    await self._alone(first)
                 else:
                     await self._together(group)
             finally:

@@ -2,7 +2,8 @@
 chats at once (up to max_connections), each chat in order."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,18 +52,27 @@ async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
         yield client
 
 
+@contextlib.asynccontextmanager
+async def serving(
+    handle: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> AsyncIterator[str]:
+    """A webhook endpoint on a free port; its URL."""
+    app = web.Application()
+    app.router.add_post("/hook", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    finally:
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     endpoint = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", endpoint.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    endpoint.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    yield endpoint
-    await runner.cleanup()
+    async with serving(endpoint.handle) as endpoint.url:
+        yield endpoint
 
 
 async def test_delivery_has_json_and_secret_and_retries_on_500(
@@ -212,15 +222,9 @@ class HoldingReceiver:
 @pytest.fixture
 async def holding() -> AsyncIterator[HoldingReceiver]:
     endpoint = HoldingReceiver()
-    app = web.Application()
-    app.router.add_post("/hook", endpoint.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    endpoint.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    yield endpoint
-    endpoint.release_all()
-    await runner.cleanup()
+    async with serving(endpoint.handle) as endpoint.url:
+        yield endpoint
+        endpoint.release_all()  # before the server closes: no request left hanging
 
 
 def _accepted(server: FakeTelegramServer) -> set[int]:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.exc import IntegrityError
 
 from telegemini.storage import database
+from telegemini.storage.jobs import Job, take_group
 from telegemini.storage.sql import make_engine
 from tests.helpers.databases import postgres_database
 
@@ -116,3 +117,28 @@ async def test_a_transaction_cancelled_while_waiting_does_not_run(engine):
     await asyncio.gather(*blockers)
     assert started.is_set()
     assert await bodies(engine) == {}
+
+
+def test_a_job_that_must_run_alone_is_never_grouped():
+    loop = asyncio.new_event_loop()
+    try:
+
+        def job(alone: bool = False) -> Job:
+            return Job(lambda conn: None, loop.create_future(), loop, alone)
+
+        plain, alone, after = job(), job(alone=True), job()
+        waiting = [plain, alone, after]
+        put_back: list[Job] = []
+        first = job()
+        group = take_group(first, lambda: waiting.pop(0) if waiting else None, put_back.append, 10)
+        assert group == [first, plain]  # stops at the lone one, which goes back to wait
+        assert put_back == [alone]
+        lone = job(alone=True)
+        assert take_group(
+            lone, lambda: waiting.pop(0) if waiting else None, put_back.append, 10
+        ) == [lone]
+        assert waiting == [after]  # nothing taken behind a lone job
+        many = [job() for _ in range(5)]
+        assert len(take_group(job(), lambda: many.pop() if many else None, put_back.append, 3)) == 3
+    finally:
+        loop.close()
