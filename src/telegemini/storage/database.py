@@ -5,10 +5,10 @@ separately; on aiosqlite each is a trip to its thread and back, and a one-statem
 cost 0.5-1.0 ms of CPU. Here a transaction is a plain function of a synchronous ``Connection``,
 run whole:
 
-- SQLite: on one thread of its own, with one pysqlite connection to the same file (SQLite has a
-  single writer anyway); transactions that wait together are committed together (one hand-off
-  and one commit per group, see ``_SqliteThread``). The async engine is left for tools that
-  want one (``doctor``, tests).
+- SQLite: through pysqlite connections of our own to the same file, on the event loop's thread
+  (the transactions that wait at one turn of the loop committed together) or, for the slow
+  ones, on a thread (see ``sqlite_work``). The async engine is left for tools that want one
+  (``doctor``, tests).
 - PostgreSQL: through the async engine's pool, in one greenlet (``AsyncConnection.run_sync``);
   its statements still await asyncpg, so connect and command timeouts are unchanged, and
   transactions that wait together are committed together too (``pg_groups``).
@@ -20,143 +20,18 @@ caller sees the cancellation. One cancelled while it waits does not run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 import time
 from collections.abc import Callable
-from queue import Empty, SimpleQueue
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import StaticPool
 
-from telegemini.storage.jobs import Job, settle, take_group
 from telegemini.storage.pg_groups import PostgresGroups
+from telegemini.storage.sqlite_work import SqliteOnLoop, SqliteThread, sqlite_pragmas
 
 T = TypeVar("T")
-
-SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA busy_timeout=30000",
-)
-
-
-def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL, a relaxed fsync (safe in WAL) and a 30 s busy timeout on every SQLite connection."""
-    cursor = dbapi_connection.cursor()
-    for pragma in SQLITE_PRAGMAS:
-        cursor.execute(pragma)
-    cursor.close()
-
-
-_STOP = object()
-
-
-class _SqliteThread:
-    """One pysqlite connection, used by one thread only, that commits transactions in groups.
-
-    Under load many updates' transactions wait at once. The thread takes all of them (up to
-    ``MOST``), runs each in a savepoint of one SQLite transaction and commits once, then hands
-    every result back to the loop in one call: one commit and two thread wake-ups for the group
-    instead of per transaction. Each caller still gets its own outcome (a failing transaction is
-    rolled back to its savepoint, the others stand) and only after the commit. If the group
-    itself fails (the commit, say), each transaction is run again on its own as before.
-    """
-
-    MOST = 16  # transactions per group: bounds the wait of the first one, and the burst of
-    # callers that resume at once on the event loop
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = create_engine(
-            engine.url.set(drivername="sqlite+pysqlite"),
-            connect_args={"timeout": 30},
-            poolclass=StaticPool,  # one connection, made on (and only ever used by) the thread
-        )
-        event.listen(self._engine, "connect", sqlite_pragmas)
-        self._jobs: SimpleQueue[Job | object] = SimpleQueue()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._serve, name="sqlite", daemon=True)
-        self._thread.start()
-
-    async def run(self, work: Callable[[Connection], T], *, alone: bool = False) -> T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put(Job(work, future, loop, alone))
-        return await future
-
-    def _serve(self) -> None:
-        while not self._stopping:
-            first = self._jobs.get()
-            if first is _STOP:
-                break
-            assert isinstance(first, Job)
-            group = take_group(first, self._next_waiting, self._jobs.put, self.MOST)
-            if len(group) == 1:
-                self._alone(first)
-            else:
-                self._together(group)
-            self._deliver(group)
-        self._engine.dispose()
-
-    def _next_waiting(self) -> Job | None:
-        try:
-            job = self._jobs.get_nowait()
-        except Empty:
-            return None
-        if job is _STOP:
-            self._stopping = True  # after this group
-            return None
-        assert isinstance(job, Job)
-        return job
-
-    def _alone(self, job: Job) -> None:
-        if job.future.done():  # cancelled while it waited (a benign read from this thread)
-            return
-        try:
-            with self._engine.begin() as connection:
-                job.succeeded(job.work(connection))
-        except Exception as error:  # handed to the caller
-            job.raised(error)
-
-    def _together(self, group: list[Job]) -> None:
-        try:
-            with self._engine.begin() as connection:
-                # Straight to the driver: SQLAlchemy's savepoints cost several times these.
-                # pysqlite begins only before a write, and a savepoint that started the
-                # transaction would commit it when released: hence the explicit BEGIN.
-                raw = connection.connection.dbapi_connection
-                assert raw is not None
-                raw.execute("BEGIN")
-                for job in group:
-                    if job.future.done():  # cancelled while it waited
-                        continue
-                    raw.execute("SAVEPOINT job")
-                    try:
-                        job.succeeded(job.work(connection))
-                    except Exception as error:
-                        raw.execute("ROLLBACK TO job")
-                        job.raised(error)
-                    raw.execute("RELEASE job")
-        except Exception:  # the group as a whole failed: each on its own, as if never grouped
-            for job in group:
-                self._alone(job)
-
-    @staticmethod
-    def _deliver(group: list[Job]) -> None:
-        by_loop: dict[asyncio.AbstractEventLoop, list[Job]] = {}
-        for job in group:
-            by_loop.setdefault(job.loop, []).append(job)
-        for loop, jobs in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                loop.call_soon_threadsafe(settle, jobs)
-
-    async def close(self) -> None:
-        self._jobs.put(_STOP)
-        await asyncio.to_thread(self._thread.join)
-
 
 # A pooled PostgreSQL connection idle this long is pinged before use (see ``ping_when_idle``).
 IDLE_BEFORE_PING = 1.0
@@ -187,26 +62,55 @@ def ping_when_idle(engine: AsyncEngine) -> None:
     event.listen(engine.sync_engine, "checkout", checkout)
 
 
-_sqlite: WeakKeyDictionary[Engine, _SqliteThread] = WeakKeyDictionary()
+_sqlite: WeakKeyDictionary[Engine, SqliteThread] = WeakKeyDictionary()
+_on_loop: WeakKeyDictionary[Engine, SqliteOnLoop] = WeakKeyDictionary()
 _postgres: WeakKeyDictionary[Engine, PostgresGroups] = WeakKeyDictionary()
 
+__all__ = ["close", "ping_when_idle", "run", "sqlite_pragmas"]
 
-async def run(engine: AsyncEngine, work: Callable[[Connection], T], *, alone: bool = False) -> T:
+
+async def run(
+    engine: AsyncEngine, work: Callable[[Connection], T], *, alone: bool = False, slow: bool = False
+) -> T:
     """Run ``work`` as one transaction (committed when it returns, rolled back if it raises).
-    ``alone``: never grouped with others (migrations: DDL, locks and pragmas)."""
+    ``alone``: never grouped with others (migrations: DDL, locks and pragmas). ``slow``: it may
+    read or write many rows (SQLite then runs it off the event loop)."""
     if engine.dialect.name == "sqlite":
         thread = _sqlite.get(engine.sync_engine)
         if thread is None:
-            thread = _sqlite[engine.sync_engine] = _SqliteThread(engine)
-        return await thread.run(work, alone=alone)
+            thread = _sqlite[engine.sync_engine] = SqliteThread(engine.url)
+        if alone or slow:
+            return await thread.run(work, alone=alone)
+        on_loop = _loop_runner(engine, thread)
+        if on_loop is None:
+            return await thread.run(work)
+        return await on_loop.run(work)
     groups = _postgres.get(engine.sync_engine)
     if groups is None:
         groups = _postgres[engine.sync_engine] = PostgresGroups(engine)
     return await groups.run(work, alone=alone)
 
 
+def _loop_runner(engine: AsyncEngine, thread: SqliteThread) -> SqliteOnLoop | None:
+    """The engine's runner on this event loop; None when it serves another loop, which still
+    runs (its connection belongs to that loop's thread: this loop's work goes to the thread)."""
+    loop = asyncio.get_running_loop()
+    runner = _on_loop.get(engine.sync_engine)
+    if runner is not None and runner.loop is not loop:
+        if not runner.loop.is_closed():
+            return None
+        runner.close()
+        runner = None
+    if runner is None:
+        runner = _on_loop[engine.sync_engine] = SqliteOnLoop(engine.url, thread)
+    return runner
+
+
 async def close(engine: AsyncEngine) -> None:
-    """Close SQLite's thread and connection (if any), then the engine's pool."""
+    """Close SQLite's connections and thread (if any), then the engine's pool."""
+    runner = _on_loop.pop(engine.sync_engine, None)
+    if runner is not None:
+        runner.close()
     thread = _sqlite.pop(engine.sync_engine, None)
     if thread is not None:
         await thread.close()

@@ -279,7 +279,9 @@ class SqlInbox:
     async def prune(self, before: datetime) -> int:
         """Forget finished updates received before ``before`` (Telegram redelivers for 24 h)."""
         statement = delete(inbox).where(inbox.c.state == DONE, inbox.c.received_at < before)
-        return await database.run(self._engine, lambda conn: _rowcount(conn.execute(statement)))
+        return await database.run(
+            self._engine, lambda conn: _rowcount(conn.execute(statement)), slow=True
+        )
 
 
 def _rowcount(result: Any) -> int:

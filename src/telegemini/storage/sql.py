@@ -156,9 +156,10 @@ class SqlStore:
     async def close(self) -> None:
         await database.close(self._engine)
 
-    async def _run(self, work: Callable[[Connection], T]) -> T:
-        """One transaction: ``work``'s statements in one call (see ``storage.database``)."""
-        return await database.run(self._engine, work)
+    async def _run(self, work: Callable[[Connection], T], *, slow: bool = False) -> T:
+        """One transaction: ``work``'s statements in one call (see ``storage.database``);
+        ``slow``: it may touch many rows."""
+        return await database.run(self._engine, work, slow=slow)
 
     async def remember_user(self, user: UserRef, *, private: bool = False) -> UserRecord:
         known = self._users.get(user.id)
@@ -284,7 +285,9 @@ class SqlStore:
         usage = select(
             quota_usage.c.day, quota_usage.c.user_id, quota_usage.c.kind, quota_usage.c.used
         ).where(quota_usage.c.day >= first_day, quota_usage.c.day <= last_day)
-        rows = await self._run(lambda conn: conn.execute(counters.union_all(usage)).all())
+        rows = await self._run(
+            lambda conn: conn.execute(counters.union_all(usage)).all(), slow=True
+        )
         return sorted((day, int(user_id), kind, int(n)) for day, user_id, kind, n in rows)
 
     # --- captcha ---------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from telegemini.storage import database
 from telegemini.storage.jobs import Job, take_group
 from telegemini.storage.sql import make_engine
+from telegemini.storage.sqlite_work import SqliteOnLoop
 from tests.helpers.databases import postgres_database
 
 
@@ -62,11 +65,13 @@ async def bodies(engine) -> dict[int, str]:
 
 
 def commits(engine) -> list[int]:
-    """Count the commits from now on (SQLite: of its thread's own engine)."""
+    """Count the commits from now on (SQLite: of its own connections, on the loop and on its
+    thread)."""
     seen: list[int] = []
-    thread = database._sqlite.get(engine.sync_engine)
-    target = thread._engine if thread is not None else engine.sync_engine
-    event.listen(target, "commit", lambda _conn: seen.append(1))
+    own = [database._on_loop.get(engine.sync_engine), database._sqlite.get(engine.sync_engine)]
+    targets = [runner.engine for runner in own if runner is not None] or [engine.sync_engine]
+    for target in targets:
+        event.listen(target, "commit", lambda _conn: seen.append(1))
     return seen
 
 
@@ -142,3 +147,59 @@ def test_a_job_that_must_run_alone_is_never_grouped():
         assert len(take_group(job(), lambda: many.pop() if many else None, put_back.append, 3)) == 3
     finally:
         loop.close()
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    await database.run(
+        engine,
+        lambda conn: conn.exec_driver_sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"),
+        alone=True,
+    )
+    yield engine
+    await database.close(engine)
+
+
+async def test_sqlite_transactions_wait_out_another_writer_and_none_is_lost(
+    sqlite_engine, tmp_path
+):
+    """The loop never waits for a lock: while another connection writes, its transactions go to
+    the thread, which waits for the lock; every caller gets its result once the writer is done."""
+    other = sqlite3.connect(tmp_path / "bot.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO notes (id, body) VALUES (1000, 'other')")
+    pending = [asyncio.ensure_future(database.run(sqlite_engine, add(i))) for i in range(40)]
+    for _ in range(10):  # turns of the loop: it tries them (16 a turn), is refused, hands over
+        await asyncio.sleep(0)
+    assert not any(task.done() for task in pending)  # no "database is locked" for anyone
+    other.execute("COMMIT")
+    other.close()
+    assert await asyncio.gather(*pending) == list(range(40))
+    assert sorted(await bodies(sqlite_engine)) == [*range(40), 1000]
+
+
+async def test_slow_sqlite_work_runs_off_the_event_loop(sqlite_engine):
+    """A slow transaction (a whole-table read, say) never holds the loop: here it waits for the
+    loop to move on, which it could not if it ran on the loop's thread."""
+    loop_moved = threading.Event()
+
+    def slow(conn: Connection) -> bool:
+        return loop_moved.wait(timeout=10)
+
+    running = asyncio.ensure_future(database.run(sqlite_engine, slow, slow=True))
+    await asyncio.sleep(0)
+    loop_moved.set()
+    assert await running is True
+
+
+async def test_the_sqlite_log_is_checkpointed_as_it_grows(sqlite_engine, tmp_path, monkeypatch):
+    """The loop's connection never checkpoints (it would write and sync the database file on
+    the loop); its thread does, every so many commits, so the log stays small."""
+    monkeypatch.setattr(SqliteOnLoop, "CHECKPOINT_EVERY", 20)
+    log = tmp_path / "bot.db-wal"
+    for i in range(400):  # one at a time: 400 commits
+        await database.run(sqlite_engine, add(i, "x" * 2000))
+    await database.run(sqlite_engine, lambda conn: None, alone=True)  # after the checkpoints
+    assert len(await bodies(sqlite_engine)) == 400
+    assert log.stat().st_size < 100 * 4096  # 400 commits of a page or more each, unchecked
