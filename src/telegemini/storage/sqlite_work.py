@@ -86,15 +86,24 @@ def _one_connection(url: URL, pragmas: Callable[[Any, Any], None], timeout: floa
     return engine
 
 
-def _run_group(connection: Connection, group: list[Job], begin: str) -> None:
-    """Each job in a savepoint of one transaction; a job that fails is undone alone, unless the
-    database was busy (then the whole group fails, to be run elsewhere)."""
-    # Straight to the driver: SQLAlchemy's savepoints cost several times these. pysqlite
-    # begins only before a write, and a savepoint that started the transaction would commit
-    # it when released: hence the explicit BEGIN.
+def _begin(connection: Connection, begin: str) -> Any:
+    """Begin on the driver itself; its connection.
+
+    Two connections write (the loop's and the thread's): a transaction that read first and then
+    wanted to write would be refused outright had the other written meanwhile (SQLite's busy
+    snapshot), so every transaction takes the write lock as it begins (``BEGIN IMMEDIATE``).
+    And pysqlite begins only before a write: a savepoint that started the transaction would
+    commit it when released."""
     raw = connection.connection.dbapi_connection
     assert raw is not None
     raw.execute(begin)
+    return raw
+
+
+def _run_group(connection: Connection, group: list[Job], begin: str) -> None:
+    """Each job in a savepoint of one transaction; a job that fails is undone alone, unless the
+    database was busy (then the whole group fails, to be run elsewhere)."""
+    raw = _begin(connection, begin)  # straight to the driver: SQLAlchemy's savepoints cost more
     for job in group:
         raw.execute("SAVEPOINT job")
         try:
@@ -110,8 +119,8 @@ def _run_group(connection: Connection, group: list[Job], begin: str) -> None:
 def _busy(error: BaseException) -> bool:
     """SQLite refused because another connection holds a lock."""
     original = getattr(error, "orig", error)
-    code = getattr(original, "sqlite_errorcode", None)
-    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    code = getattr(original, "sqlite_errorcode", None)  # an extended code: its low byte is the kind
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 _STOP = object()
@@ -181,6 +190,8 @@ class SqliteThread:
             return
         try:
             with self.engine.begin() as connection:
+                if not job.alone:  # (a migration manages its own transactions)
+                    _begin(connection, "BEGIN IMMEDIATE")
                 job.succeeded(job.work(connection))
         except Exception as error:  # handed to the caller
             job.raised(error)
@@ -189,7 +200,7 @@ class SqliteThread:
         waiting = [job for job in group if not job.future.done()]  # not cancelled meanwhile
         try:
             with self.engine.begin() as connection:
-                _run_group(connection, waiting, "BEGIN")
+                _run_group(connection, waiting, "BEGIN IMMEDIATE")
         except Exception:  # the group as a whole failed: each on its own, as if never grouped
             for job in waiting:
                 self._alone(job)
@@ -253,7 +264,7 @@ class SqliteOnLoop:
             return
         try:
             with self.engine.begin() as connection:
-                _run_group(connection, group, "BEGIN IMMEDIATE")
+                _run_group(connection, group, "BEGIN IMMEDIATE")  # refused at once if busy
         except Exception:  # busy (another connection writes), or the commit failed
             self._hand_over(group)
             return

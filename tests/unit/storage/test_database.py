@@ -203,3 +203,37 @@ async def test_the_sqlite_log_is_checkpointed_as_it_grows(sqlite_engine, tmp_pat
     await database.run(sqlite_engine, lambda conn: None, alone=True)  # after the checkpoints
     assert len(await bodies(sqlite_engine)) == 400
     assert log.stat().st_size < 100 * 4096  # 400 commits of a page or more each, unchecked
+
+
+async def test_sqlite_work_that_reads_then_writes_is_never_refused(sqlite_engine):
+    """The loop's connection and the thread's both write. A transaction on the thread that read,
+    then wrote after the loop had written, would be refused by SQLite (a stale snapshot: run
+    again, or failed) had it not taken the write lock as it began. It runs once, and the loop's
+    work waits for it."""
+    gate, has_read, loop_tried = threading.Event(), threading.Event(), threading.Event()
+
+    def read_then_write(conn: Connection) -> int:
+        count = conn.execute(text("SELECT count(*) FROM notes")).scalar_one()
+        has_read.set()
+        loop_tried.wait(timeout=10)
+        add(100 + count)(conn)
+        return int(count)
+
+    held = asyncio.ensure_future(database.run(sqlite_engine, lambda conn: gate.wait(10), slow=True))
+    await asyncio.sleep(0)
+    # Both wait behind the gate, so the thread takes them together: one transaction.
+    slow = [
+        asyncio.ensure_future(database.run(sqlite_engine, work, slow=True))
+        for work in (read_then_write, add(200))
+    ]
+    await asyncio.sleep(0)
+    gate.set()
+    assert await asyncio.to_thread(has_read.wait, 10)
+    quick = asyncio.ensure_future(database.run(sqlite_engine, add(1)))
+    for _ in range(5):  # the loop tries it (and is refused while the thread holds the lock)
+        await asyncio.sleep(0)
+    loop_tried.set()
+    assert await held is True
+    assert await asyncio.gather(*slow) == [0, 200]
+    assert await quick == 1
+    assert sorted(await bodies(sqlite_engine)) == [1, 100, 200]
