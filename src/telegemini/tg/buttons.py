@@ -1,5 +1,5 @@
-"""Button presses, routed by their callback data (``tg/callbacks.py``) to one router per feature;
-every press is answered, and data that matches no factory gets "this button has expired"."""
+"""Button presses, routed by their callback data (``tg/callbacks.py``): every press is answered,
+and data that matches no factory gets "this button has expired"."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from telegemini.tg.render import TelegramChatOutput
 from telegemini.tg.rich import RichMessages
 from telegemini.tg.translate import callback_to_incoming
 
-# The callback data each feature's router takes (router names as in ``tg/routes.py``).
+# The callback data of each feature's buttons.
 BUTTONS: dict[str, tuple[type[CallbackData], ...]] = {
     "settings": (SettingButton,),
     "images": (ImageButton, RatioButton),
