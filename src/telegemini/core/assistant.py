@@ -4,6 +4,7 @@ language (plus an alert to the operator for the unexpected)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import traceback
@@ -135,8 +136,11 @@ class Assistant:
     async def _handle(self, message: IncomingMessage, out: ChatOutput) -> None:
         t = Translator(resolve_language(message.user.language_code))
         try:
-            user = await self._store.remember_user(message.user, private=message.chat.is_private)
-            prefs = await self._store.load_preferences(message.chat.id, message.user.id)
+            # Side by side: a new user's two reads share one trip to the database.
+            user, prefs = await asyncio.gather(
+                self._store.remember_user(message.user, private=message.chat.is_private),
+                self._store.load_preferences(message.chat.id, message.user.id),
+            )
             t = translator(prefs, message.user)
             if not await self._admit(user, message, out, t):
                 return

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import ReturningInsert
 
 from telegemini.core.models import ChatKey
-from telegemini.storage import database
+from telegemini.storage import database, driver
 from telegemini.storage.tables import NO_THREAD, inbox
 from telegemini.storage.times import utc_now
 
@@ -78,6 +78,7 @@ class _Statements:
     album: Select[int]
     claim: Update
     finish: Update
+    finish_one: Update  # the same for one update (the common case), with no expanding list
 
 
 @cache
@@ -144,7 +145,9 @@ def _statements(postgres: bool) -> _Statements:
         .returning(inbox.c.update_id)
     )
     finish = update(inbox).where(ids, mine).values(state=DONE, claimed_until=None)
-    return _Statements(put, candidates, album, claim, finish)
+    one = inbox.c.update_id == bindparam("id", type_=inbox.c.update_id.type)
+    finish_one = update(inbox).where(one, mine).values(state=DONE, claimed_until=None)
+    return _Statements(put, candidates, album, claim, finish, finish_one)
 
 
 class SqlInbox:
@@ -237,6 +240,10 @@ class SqlInbox:
 
     async def finish(self, update_ids: Sequence[int], worker: str) -> None:
         """Mark a unit of work (an update, or an album's updates) done."""
+        if len(update_ids) == 1:
+            one, mine = self._sql.finish_one, {"id": update_ids[0], "worker": worker}
+            await database.run(self._engine, lambda conn: driver.execute(conn, one, mine))
+            return
         statement, done = self._sql.finish, {"ids": list(update_ids), "worker": worker}
         await database.run(self._engine, lambda conn: conn.execute(statement, done))
 

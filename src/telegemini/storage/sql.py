@@ -28,7 +28,7 @@ from telegemini.core.models import (
     UserRecord,
     UserRef,
 )
-from telegemini.storage import database
+from telegemini.storage import database, driver
 from telegemini.storage.cache import TtlCache
 from telegemini.storage.revisions import at_head
 from telegemini.storage.statements import quota_params, store_statements
@@ -139,6 +139,12 @@ class SqlStore:
             maxsize=10_000, ttl=cache_ttl
         )
         self._counted: TtlCache[tuple[str, int, str], bool] = TtlCache(maxsize=5_000, ttl=24 * 3600)
+        # Conversations' heads ("" for none), read before every answer. Only on SQLite, which
+        # one instance alone uses (its inbox recovers every claim at start-up): what this
+        # process wrote is then all there is. Across PostgreSQL instances a head could be stale.
+        self._heads: TtlCache[tuple[int, int], str] | None = (
+            TtlCache(maxsize=10_000, ttl=3600) if dialect == "sqlite" else None
+        )
 
     @classmethod
     async def open(
@@ -243,7 +249,7 @@ class SqlStore:
             return False
         statement = self._sql.quota_unlimited if limit is None else self._sql.quota_limited
         params = quota_params(user_id, day, kind, amount, limit)
-        return await self._run(lambda conn: conn.execute(statement, params).first() is not None)
+        return await self._run(lambda conn: bool(driver.execute(conn, statement, params)))
 
     async def refund_quota(self, user_id: int, day: str, kind: str, *, amount: int = 1) -> None:
         statement = (
@@ -275,7 +281,7 @@ class SqlStore:
         """Add to a daily activity counter; returns the new count."""
         params = {"day": day, "user_id": user_id, "kind": kind, "amount": amount}
         statement = self._sql.count
-        return await self._run(lambda conn: int(conn.execute(statement, params).scalar_one()))
+        return await self._run(lambda conn: int(driver.execute(conn, statement, params)[0][0]))
 
     async def activity_rows(self, first_day: str, last_day: str) -> list[tuple[str, int, str, int]]:
         """(day, user_id, kind, count) between two days, inclusive."""
@@ -356,10 +362,14 @@ class SqlStore:
         await self._run(lambda conn: conn.execute(statement))
 
     async def load_head(self, key: ChatKey) -> str | None:
+        conversation = (key.chat_id, _thread(key))
+        if self._heads is not None and (known := self._heads.get(conversation)) is not None:
+            return known or None
         statement, where = self._sql.head, {"chat": key.chat_id, "thread": _thread(key)}
-        head: str | None = await self._run(
-            lambda conn: conn.execute(statement, where).scalar_one_or_none()
-        )
+        rows = await self._run(lambda conn: driver.execute(conn, statement, where))
+        head: str | None = rows[0][0] if rows else None
+        if self._heads is not None:
+            self._heads.put(conversation, head or "")
         return head
 
     async def load_conversation(self, key: ChatKey) -> Conversation:
@@ -394,11 +404,13 @@ class SqlStore:
         trim = {"chat": chat, "thread": thread, "keep": keep_turns}
 
         def save(conn: Connection) -> None:
-            conn.execute(sql.move_head, head)
-            conn.execute(sql.add_turns, turns)
-            conn.execute(sql.trim, trim)
+            driver.execute(conn, sql.move_head, head)
+            driver.execute_many(conn, sql.add_turns, turns)
+            driver.execute(conn, sql.trim, trim)
 
         await self._run(save)
+        if self._heads is not None:
+            self._heads.put((chat, thread), head_id)
 
     async def reset_conversation(self, key: ChatKey) -> None:
         thread = _thread(key)
@@ -416,7 +428,11 @@ class SqlStore:
                 )
             )
 
+        if self._heads is not None:
+            self._heads.drop((key.chat_id, thread))
         await self._run(reset)
+        if self._heads is not None:
+            self._heads.put((key.chat_id, thread), "")
 
     async def load_preferences(self, chat_id: int, user_id: int) -> Preferences:
         cached = self._prefs.get((chat_id, user_id))

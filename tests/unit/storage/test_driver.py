@@ -1,0 +1,80 @@
+"""On SQLite the hot statements run straight on the driver: the rows they leave and return are
+exactly what SQLAlchemy's own execution of the same statements leaves and returns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from telegemini.storage import database, driver
+from telegemini.storage.inbox import _statements as inbox_statements
+from telegemini.storage.sql import SqlStore
+from telegemini.storage.statements import quota_params, store_statements
+from telegemini.storage.tables import activity, conversations, inbox, quota_usage, transcript_turns
+
+AT = datetime(2026, 12, 3, 8, 0, 0, tzinfo=UTC)  # no microseconds: stored all the same
+SQL = store_statements("sqlite")
+TURNS = [
+    {"chat_id": -100, "thread_id": 7, "role": role, "text": f"{role} words", "created_at": AT}
+    for role in ("user", "model")
+]
+STEPS: list[tuple[str, Any, dict[str, Any] | list[dict[str, Any]]]] = [
+    ("quota", SQL.quota_limited, quota_params(5, "2026-12-03", "messages", 1, 2)),
+    ("quota again", SQL.quota_limited, quota_params(5, "2026-12-03", "messages", 1, 2)),
+    ("quota refused", SQL.quota_limited, quota_params(5, "2026-12-03", "messages", 1, 2)),
+    ("unlimited", SQL.quota_unlimited, quota_params(5, "2026-12-03", "images", 3, None)),
+    ("count", SQL.count, {"day": "2026-12-03", "user_id": 5, "kind": "active", "amount": 1}),
+    ("head", SQL.move_head, {"chat_id": -100, "thread_id": 7, "head_id": "h1", "updated_at": AT}),
+    ("turns", SQL.add_turns, TURNS),
+    ("more turns", SQL.add_turns, TURNS),
+    ("trim", SQL.trim, {"chat": -100, "thread": 7, "keep": 3}),
+    ("read head", SQL.head, {"chat": -100, "thread": 7}),
+    ("finish", inbox_statements(False).finish_one, {"id": 1, "worker": "w"}),
+]
+TABLES = (quota_usage, activity, conversations, transcript_turns, inbox)
+
+
+async def run_steps(tmp_path: Path, name: str, *, straight: bool) -> list[Any]:
+    store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / name}")
+    seen: list[Any] = []
+
+    def steps(conn: Connection) -> None:
+        conn.exec_driver_sql(
+            "INSERT INTO inbox (update_id, chat_id, thread_id, payload, state, attempts,"
+            " received_at, claimed_by) VALUES (1, -100, 7, '{}', 'processing', 1,"
+            " '2026-12-03 07:00:00.000000', 'w')"
+        )
+        for label, statement, params in STEPS:
+            if isinstance(params, list):
+                if straight:
+                    driver.execute_many(conn, statement, params)
+                else:
+                    conn.execute(statement, params)
+                seen.append((label, None))
+            elif straight:
+                seen.append((label, driver.execute(conn, statement, params)))
+            else:
+                result = conn.execute(statement, params)
+                seen.append((label, [tuple(r) for r in result] if result.returns_rows else []))
+        for table in TABLES:
+            seen.append((table, conn.execute(select(table)).all()))
+
+    try:
+        await database.run(store.engine, steps)
+    finally:
+        await store.close()
+    return seen
+
+
+async def test_the_driver_leaves_and_returns_what_sqlalchemy_does(tmp_path):
+    straight = await run_steps(tmp_path, "driver.db", straight=True)
+    through = await run_steps(tmp_path, "sqlalchemy.db", straight=False)
+    assert straight == through
+    outcomes = dict(straight)
+    assert outcomes["quota refused"] == []  # the limit holds on the driver too
+    assert outcomes["read head"] == [("h1",)]
+    assert len(outcomes[transcript_turns]) == 3
+    assert outcomes[conversations][0].updated_at == AT.replace(tzinfo=None)  # SQLite's naive UTC
