@@ -29,8 +29,10 @@ KEPT = 4096  # chats remembered at most; a forgotten one only costs a second "ty
 REMEMBERED = 10.0  # seconds: a "typing…" shows for about 5
 AGAIN_AFTER = 3.0  # seconds before the same chat is shown "typing…" again from here
 # Requests in flight at once: a getUpdates batch of 100 would otherwise start 100 requests in
-# one turn of the event loop and hold everything else up for it (measured: 0.8 s).
-IN_FLIGHT = 8
+# one turn of the event loop and hold everything else up for it (measured: 0.8 s, on the old
+# HTTP client). 8 kept 50 chats writing at once waiting 50-65 ms (p99) for their "typing…" once
+# the database shared the loop's thread; 32: 23-31 ms, and no longer stall (bench/ANALYSIS.md).
+IN_FLIGHT = 32
 _ANSWERED_MEDIA = ("voice", "audio", "video_note", "photo")
 
 
