@@ -84,6 +84,18 @@ async def test_reset_forgets_one_conversation_only(store):
     assert (await store.load_conversation(ChatKey(6))).head_id == "b"
 
 
+async def test_the_head_follows_every_exchange_and_reset(store):
+    """Read before each change too: on SQLite the store keeps heads in memory."""
+    key = ChatKey(5, 9)
+    assert await store.load_head(key) is None
+    for head in ("a", "b"):
+        await store.save_exchange(key, head_id=head, user_text="x", model_text="y", keep_turns=10)
+        assert await store.load_head(key) == head
+    await store.reset_conversation(key)
+    assert await store.load_head(key) is None
+    assert await store.load_head(ChatKey(5)) is None  # the chat's other conversation
+
+
 async def test_users_are_remembered_and_updated(store):
     await store.remember_user(UserRef(1, "Ada", "ada", "en"))
     await store.remember_user(UserRef(1, "Ada L.", "ada", "ru"))  # must not raise on conflict

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from telegemini.storage.pg_groups import PostgresGroups
-from telegemini.storage.sqlite_work import SqliteOnLoop, SqliteThread, sqlite_pragmas
+from telegemini.storage.sqlite_work import SqliteOnLoop, SqliteThread
 
 T = TypeVar("T")
 
@@ -65,8 +65,6 @@ def ping_when_idle(engine: AsyncEngine) -> None:
 _sqlite: WeakKeyDictionary[Engine, SqliteThread] = WeakKeyDictionary()
 _on_loop: WeakKeyDictionary[Engine, SqliteOnLoop] = WeakKeyDictionary()
 _postgres: WeakKeyDictionary[Engine, PostgresGroups] = WeakKeyDictionary()
-
-__all__ = ["close", "ping_when_idle", "run", "sqlite_pragmas"]
 
 
 async def run(

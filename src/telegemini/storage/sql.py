@@ -31,6 +31,7 @@ from telegemini.core.models import (
 from telegemini.storage import database, driver
 from telegemini.storage.cache import TtlCache
 from telegemini.storage.revisions import at_head
+from telegemini.storage.sqlite_work import sqlite_pragmas
 from telegemini.storage.statements import quota_params, store_statements
 from telegemini.storage.tables import (
     NO_THREAD,
@@ -80,7 +81,7 @@ def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
             url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
         )
 
-        event.listen(engine.sync_engine, "connect", database.sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         return engine
     # A connection that goes silent (a network blackhole, a failover behind the same address)
     # must fail, not hang the bot until TCP gives up (~15 min): connecting gets CONNECT_TIMEOUT,
@@ -365,7 +366,7 @@ class SqlStore:
         conversation = (key.chat_id, _thread(key))
         if self._heads is not None and (known := self._heads.get(conversation)) is not None:
             return known or None
-        statement, where = self._sql.head, {"chat": key.chat_id, "thread": _thread(key)}
+        statement, where = self._sql.head, {"chat": conversation[0], "thread": conversation[1]}
         rows = await self._run(lambda conn: driver.execute(conn, statement, where))
         head: str | None = rows[0][0] if rows else None
         if self._heads is not None:
@@ -428,9 +429,7 @@ class SqlStore:
                 )
             )
 
-        if self._heads is not None:
-            self._heads.drop((key.chat_id, thread))
-        await self._run(reset)
+        await self._run(reset)  # (if it fails, nothing changed: the cached head stands)
         if self._heads is not None:
             self._heads.put((key.chat_id, thread), "")
 
