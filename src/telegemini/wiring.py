@@ -368,11 +368,11 @@ def build(
         allowed_users=settings.allowed_user_ids,
         allowed_chats=settings.allowed_chat_ids,
     )
-    dispatcher = build_dispatcher(assistant, early, rich, stops)
+    routes = build_dispatcher(assistant, early, rich, stops)
     inbox = SqlInbox(store.engine)
     pump = InboxPump(
         inbox,
-        feeder(dispatcher, bot),
+        feeder(routes, bot),
         capacity=settings.inbox_capacity,
         lease=settings.inbox_lease,
         metrics=metrics,
@@ -400,7 +400,7 @@ def build(
         store=store,
         inbox=inbox,
         bot=bot,
-        dispatcher=dispatcher,
+        dispatcher=routes.dispatcher,
         pump=pump,
         poller=poller,
         webhook=webhook,

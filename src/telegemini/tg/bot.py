@@ -10,9 +10,10 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramNetworkError
-from aiogram.methods import Response, TelegramMethod
+from aiogram.methods import Response, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiohttp import ClientError, ClientTimeout
+from pydantic import BaseModel, ConfigDict
 
 from telegemini.settings import Settings
 
@@ -101,6 +102,7 @@ def build_hot_types(bot: Bot) -> None:
     )
     methods: list[TelegramMethod[Any]] = [
         SendMessage(chat_id=1, text="x"),
+        SendMessageForId(chat_id=1, text="x"),
         SendChatAction(chat_id=1, action="typing"),
         SendMessageDraft(chat_id=1, draft_id=1, text="x"),
         EditMessageText(chat_id=1, message_id=1, text="x"),
@@ -109,8 +111,29 @@ def build_hot_types(bot: Bot) -> None:
     for method in methods:
         method.model_dump(warnings=False)
         response = response_type(method.__returning__)
-        result = _SAMPLE_MESSAGE if method.__returning__ is not bool else True
+        result = True if method.__returning__ is bool else _SAMPLE_MESSAGE
         response.model_validate({"ok": True, "result": result}, context=context)
+
+
+class Sent(BaseModel):
+    """What the bot reads of a message it sent: its id."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    message_id: int
+
+
+class SendMessageForId(SendMessage):
+    """``sendMessage`` answered with the new message's id alone. Telegram answers with the whole
+    ``Message`` (its chat, its sender, the message it quotes): validated as aiogram's seven
+    models, ~60 µs per reply measured, where the replies need only the id."""
+
+    __returning__ = Sent  # type: ignore[assignment]
+
+
+async def send_message_for_id(bot: Bot, method: SendMessageForId) -> int:
+    """Send a message; its id."""
+    sent: Any = await bot(method)
+    return cast(Sent, sent).message_id
 
 
 def _dumps(value: Any) -> str:
@@ -134,7 +157,8 @@ class JsonSession(AiohttpSession):
         response_type(method.__returning__)  # kept alive for check_response
         files: dict[str, Any] = {}
         body: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
+        # Unset fields (None) are left out of the dump: prepare_value would drop them anyway.
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             if prepared is None or prepared == "":
                 continue  # as aiogram's form leaves them out

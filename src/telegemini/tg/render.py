@@ -35,6 +35,7 @@ from telegemini.core.models import (
     Reply,
     VoiceNote,
 )
+from telegemini.tg.bot import SendMessageForId, send_message_for_id
 from telegemini.tg.callbacks import pack
 from telegemini.tg.delivery import reachable
 from telegemini.tg.feedback import EarlyTyping, Shown, finish_within
@@ -258,13 +259,16 @@ class TelegramChatOutput:
     ) -> None:
         reply_parameters = self._quote() if quote else None
         try:
-            message = await self._bot.send_message(
-                chat_id=self._chat.id,
-                text=chunk.text,
-                entities=_entities(chunk.entities),
-                message_thread_id=self._thread_id,
-                reply_markup=keyboard,
-                reply_parameters=reply_parameters,
+            message_id = await send_message_for_id(
+                self._bot,
+                SendMessageForId(
+                    chat_id=self._chat.id,
+                    text=chunk.text,
+                    entities=_entities(chunk.entities),
+                    message_thread_id=self._thread_id,
+                    reply_markup=keyboard,
+                    reply_parameters=reply_parameters,
+                ),
             )
         except TelegramBadRequest as exc:
             if not chunk.entities or not _is_entity_error(exc):
@@ -273,14 +277,17 @@ class TelegramChatOutput:
             log.warning(
                 "formatting refused in chat %s (%s); sending plain text", self._chat.id, exc
             )
-            message = await self._bot.send_message(
-                chat_id=self._chat.id,
-                text=chunk.text,
-                message_thread_id=self._thread_id,
-                reply_markup=keyboard,
-                reply_parameters=reply_parameters,
+            message_id = await send_message_for_id(
+                self._bot,
+                SendMessageForId(
+                    chat_id=self._chat.id,
+                    text=chunk.text,
+                    message_thread_id=self._thread_id,
+                    reply_markup=keyboard,
+                    reply_parameters=reply_parameters,
+                ),
             )
-        self.sent_message_ids.append(message.message_id)
+        self.sent_message_ids.append(message_id)
 
     @reachable
     async def send_voice(self, note: VoiceNote) -> None:

@@ -1,4 +1,5 @@
-"""The Bot API client: the parsed-answer classes aiogram makes per result type stay built."""
+"""The Bot API client: the parsed-answer classes aiogram makes per result type stay built; a
+reply sent for its id alone."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import gc
 import weakref
 
 from aiogram.methods import Response
-from aiogram.types import User
+from aiogram.types import ReplyParameters, User
 
-from telegemini.sandbox.fake_telegram import FakeTelegramServer
+from telegemini.sandbox.fake_telegram import FakeTelegramServer, FakeUser
 from telegemini.settings import Settings
-from telegemini.tg.bot import make_bot
+from telegemini.tg.bot import SendMessageForId, make_bot, send_message_for_id
 
 
 async def test_the_answer_class_of_a_method_is_built_once_not_after_every_collection():
@@ -30,5 +31,34 @@ async def test_the_answer_class_of_a_method_is_built_once_not_after_every_collec
             assert answer_class() is not None
             assert (await bot.get_me()).is_bot
             assert Response[User] is answer_class()
+        finally:
+            await bot.session.close()
+
+
+async def test_a_reply_sent_for_its_id_is_the_message_telegram_made_and_leaves_out_unset_fields():
+    async with FakeTelegramServer() as telegram:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            telegram_bot_token=telegram.token,
+            telegram_api_base_url=telegram.url,
+        )
+        bot = make_bot(settings)
+        alice = FakeUser(42, "Alice")
+        question = telegram.send_text(alice, "hello")["message"]
+        try:
+            message_id = await send_message_for_id(
+                bot,
+                SendMessageForId(
+                    chat_id=alice.id,
+                    text="an answer",
+                    message_thread_id=None,
+                    reply_parameters=ReplyParameters(message_id=question["message_id"]),
+                ),
+            )
+            [call] = telegram.calls_of("sendMessage")
+            assert call.ok
+            assert message_id == call.result["message_id"] != question["message_id"]
+            assert call.result["reply_to_message"]["message_id"] == question["message_id"]
+            assert set(call.params) == {"chat_id", "text", "reply_parameters"}
         finally:
             await bot.session.close()
