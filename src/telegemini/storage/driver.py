@@ -11,8 +11,9 @@ back plain rows. On any other database it is SQLAlchemy's ``execute``, as before
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
@@ -29,6 +30,9 @@ class _Compiled:
     names: tuple[str, ...]  # the parameters' names, in the order of the SQL's "?"
     processors: tuple[Callable[[Any], Any] | None, ...]
     defaults: Mapping[str, Any]  # values bound in the statement itself
+    # Its rows' columns: a named row type and SQLAlchemy's processing of each column's type.
+    row: Callable[..., Any] = field(compare=False)
+    results: tuple[Callable[[Any], Any] | None, ...]
 
     def values(self, params: Params) -> tuple[Any, ...]:
         values = []
@@ -61,14 +65,30 @@ def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str]) -> _
             binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
         ),
         defaults={name: binds[name].effective_value for name in names if not binds[name].required},
+        **_columns(statement, dialect),
     )
     _compiled[id(statement), keys] = (statement, made)  # the statement kept: its id stays its own
     return made
 
 
+def _columns(statement: Executable, dialect: Dialect) -> dict[str, Any]:
+    columns = list(getattr(statement, "exported_columns", ()))
+    processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+    return {
+        "row": namedtuple("Row", [c.key for c in columns], rename=True),
+        "results": tuple(processors),
+    }
+
+
+def direct(conn: Connection) -> bool:
+    """Whether ``execute`` goes straight to the driver (SQLite), rather than through
+    SQLAlchemy."""
+    return conn.dialect.name == "sqlite"
+
+
 def execute(conn: Connection, statement: Executable, params: Params) -> list[tuple[Any, ...]]:
     """Run a prebuilt statement with one set of parameters; its rows (RETURNING, SELECT)."""
-    if conn.dialect.name != "sqlite":
+    if not direct(conn):
         result = conn.execute(statement, dict(params))
         return [tuple(row) for row in result] if result.returns_rows else []
     compiled = _compile(statement, conn.dialect, frozenset(params))
@@ -78,9 +98,25 @@ def execute(conn: Connection, statement: Executable, params: Params) -> list[tup
     return rows
 
 
+def fetch(conn: Connection, statement: Executable, params: Params) -> list[Any]:
+    """Run a prebuilt statement with one set of parameters; its rows as ``conn.execute`` gives
+    them: columns by name, each value as SQLAlchemy reads its type (a time as a ``datetime``)."""
+    if not direct(conn):
+        return list(conn.execute(statement, dict(params)))
+    compiled = _compile(statement, conn.dialect, frozenset(params))
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    results, row = compiled.results, compiled.row
+    return [
+        row(*(value if process is None or value is None else process(value)
+              for process, value in zip(results, found, strict=True)))
+        for found in driver.execute(compiled.sql, compiled.values(params))
+    ]  # fmt: skip
+
+
 def execute_many(conn: Connection, statement: Executable, params: Sequence[Params]) -> None:
     """Run a prebuilt statement once per set of parameters (no rows back)."""
-    if conn.dialect.name != "sqlite":
+    if not direct(conn):
         conn.execute(statement, [dict(p) for p in params])
         return
     if not params:

@@ -77,6 +77,7 @@ class _Statements:
     candidates: Select[Any]
     album: Select[int]
     claim: Update
+    claim_one: Update  # the same for one update: the driver runs it (no expanding list)
     finish: Update
     finish_one: Update  # the same for one update (the common case), with no expanding list
 
@@ -84,13 +85,22 @@ class _Statements:
 @cache
 def _statements(postgres: bool) -> _Statements:
     head, part = inbox.alias("head"), inbox.alias("part")
+
+    def unfinished(state: Any) -> Any:
+        """Pending or processing. On SQLite as two equalities, which SQLite's planner reads as
+        the same ``IN``: SQLAlchemy binds an ``IN`` list at execution, which the driver path
+        (``storage/driver.py``) does not."""
+        if postgres:
+            return state.in_((PENDING, PROCESSING))
+        return or_(state == PENDING, state == PROCESSING)
+
     now = bindparam("now", type_=inbox.c.received_at.type)
     earliest = (
         select(func.min(inbox.c.update_id))
         .where(
             inbox.c.chat_id == head.c.chat_id,
             inbox.c.thread_id == head.c.thread_id,
-            inbox.c.state.in_((PENDING, PROCESSING)),
+            unfinished(inbox.c.state),
         )
         .scalar_subquery()
     )
@@ -109,7 +119,7 @@ def _statements(postgres: bool) -> _Statements:
     )
     candidates = (
         select(head.c.update_id, head.c.chat_id, head.c.thread_id, head.c.media_group)
-        .where(head.c.state.in_((PENDING, PROCESSING)), free, head.c.update_id == earliest, settled)
+        .where(unfinished(head.c.state), free, head.c.update_id == earliest, settled)
         .order_by(head.c.update_id)
         .limit(bindparam("limit", type_=Integer))
     )
@@ -120,24 +130,28 @@ def _statements(postgres: bool) -> _Statements:
         inbox.c.thread_id == bindparam("thread"),
         inbox.c.media_group == bindparam("group"),
         inbox.c.update_id > bindparam("after"),
-        inbox.c.state.in_((PENDING, PROCESSING)),
+        unfinished(inbox.c.state),
     )
     ids = inbox.c.update_id.in_(bindparam("ids", expanding=True))
     mine = inbox.c.claimed_by == bindparam("worker")
     claimable = or_(
         inbox.c.state == PENDING, and_(inbox.c.state == PROCESSING, inbox.c.claimed_until < now)
     )
-    claim = (
-        update(inbox)
-        .where(ids, claimable)
-        .values(
-            state=PROCESSING,
-            claimed_by=bindparam("worker"),
-            claimed_until=bindparam("until", type_=inbox.c.claimed_until.type),
-            attempts=inbox.c.attempts + 1,
+    one = inbox.c.update_id == bindparam("id", type_=inbox.c.update_id.type)
+
+    def claiming(which: Any) -> Update:
+        return (
+            update(inbox)
+            .where(which, claimable)
+            .values(
+                state=PROCESSING,
+                claimed_by=bindparam("worker"),
+                claimed_until=bindparam("until", type_=inbox.c.claimed_until.type),
+                attempts=inbox.c.attempts + 1,
+            )
+            .returning(inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.media_group)
         )
-        .returning(inbox.c.update_id, inbox.c.payload, inbox.c.attempts, inbox.c.media_group)
-    )
+
     put = (
         (postgresql if postgres else sqlite)
         .insert(inbox)
@@ -145,9 +159,8 @@ def _statements(postgres: bool) -> _Statements:
         .returning(inbox.c.update_id)
     )
     finish = update(inbox).where(ids, mine).values(state=DONE, claimed_until=None)
-    one = inbox.c.update_id == bindparam("id", type_=inbox.c.update_id.type)
     finish_one = update(inbox).where(one, mine).values(state=DONE, claimed_until=None)
-    return _Statements(put, candidates, album, claim, finish, finish_one)
+    return _Statements(put, candidates, album, claiming(ids), claiming(one), finish, finish_one)
 
 
 class SqlInbox:
@@ -187,8 +200,8 @@ class SqlInbox:
         statement = self._sql.put
 
         def put(conn: Connection) -> set[int]:
-            if len(rows) == 1:
-                return set(conn.execute(statement, rows[0]).scalars())
+            if len(rows) == 1 or driver.direct(conn):  # on SQLite, row by row is cheapest
+                return {new for row in rows for (new,) in driver.execute(conn, statement, row)}
             return set(conn.execute(statement, rows).scalars())
 
         return await database.run(self._engine, put)
@@ -203,26 +216,29 @@ class SqlInbox:
         found = {"now": now, "quiet_since": now - timedelta(seconds=settle), "limit": limit}
 
         def claim(conn: Connection) -> list[InboxItem]:
-            heads = conn.execute(sql.candidates, found).all()
+            heads = driver.execute(conn, sql.candidates, found)
             if not heads:
                 return []
-            ids = [h.update_id for h in heads]
-            for h in heads:
-                if h.media_group is not None:
-                    ids += conn.execute(
-                        sql.album,
-                        {
-                            "chat": h.chat_id,
-                            "thread": h.thread_id,
-                            "group": h.media_group,
-                            "after": h.update_id,
-                        },
-                    ).scalars()
-            until = now + timedelta(seconds=lease)
-            rows = conn.execute(
-                sql.claim, {"ids": ids, "now": now, "worker": worker, "until": until}
-            )
-            return [InboxItem(r.update_id, r.payload, r.attempts, r.media_group) for r in rows]
+            ids = [update_id for update_id, *_ in heads]
+            for update_id, chat_id, thread_id, media_group in heads:
+                if media_group is not None:
+                    part = {
+                        "chat": chat_id,
+                        "thread": thread_id,
+                        "group": media_group,
+                        "after": update_id,
+                    }
+                    ids += [found for (found,) in driver.execute(conn, sql.album, part)]
+            taking = {"now": now, "worker": worker, "until": now + timedelta(seconds=lease)}
+            if driver.direct(conn):  # the driver binds no list: one statement per update
+                rows = [
+                    row
+                    for update_id in ids
+                    for row in driver.execute(conn, sql.claim_one, {**taking, "id": update_id})
+                ]
+            else:
+                rows = driver.execute(conn, sql.claim, {**taking, "ids": ids})
+            return [InboxItem(*row) for row in rows]
 
         items = await database.run(self._engine, claim)
         return sorted(items, key=lambda item: item.update_id)

@@ -187,8 +187,8 @@ class SqlStore:
             "language_code": user.language_code,
             "now": utc_now(),
         }
-        row = await self._run(lambda conn: conn.execute(statement, params).one())
-        record = _user(row)
+        rows = await self._run(lambda conn: driver.fetch(conn, statement, params))
+        record = _user(rows[0])
         self._users.put(user.id, record)
         return record
 
@@ -442,12 +442,11 @@ class SqlStore:
         return prefs
 
     async def _read_preferences(self, chat_id: int, user_id: int) -> Preferences:
-        statement = select(preferences).where(
-            preferences.c.chat_id == chat_id, preferences.c.user_id == user_id
-        )
-        row = await self._run(lambda conn: conn.execute(statement).first())
-        if row is None:
+        statement, params = self._sql.preferences, {"chat": chat_id, "user": user_id}
+        rows = await self._run(lambda conn: driver.fetch(conn, statement, params))
+        if not rows:
             return Preferences()
+        row = rows[0]
         try:
             mode = Mode(row.mode)
         except ValueError:

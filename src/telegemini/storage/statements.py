@@ -15,7 +15,14 @@ from sqlalchemy import Delete, Integer, Select, bindparam, delete, false, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert, ReturningInsert
 
-from telegemini.storage.tables import activity, conversations, quota_usage, transcript_turns, users
+from telegemini.storage.tables import (
+    activity,
+    conversations,
+    preferences,
+    quota_usage,
+    transcript_turns,
+    users,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,7 @@ class StoreStatements:
     remember_user: ReturningInsert[Any]
     remember_private_user: ReturningInsert[Any]
     count: ReturningInsert[Any]  # count: day, user_id, kind, amount
+    preferences: Select[Any]  # load_preferences: chat, user
 
 
 def quota_params(
@@ -112,7 +120,12 @@ def store_statements(dialect: str) -> StoreStatements:
         )
         .returning(activity.c.count)
     )
+    settings = select(preferences).where(
+        preferences.c.chat_id == bindparam("chat", type_=preferences.c.chat_id.type),
+        preferences.c.user_id == bindparam("user", type_=preferences.c.user_id.type),
+    )
     return StoreStatements(
+        preferences=settings,
         remember_user=remember(False),
         remember_private_user=remember(True),
         count=count,

@@ -13,10 +13,19 @@ from telegemini.storage import database, driver
 from telegemini.storage.inbox import _statements as inbox_statements
 from telegemini.storage.sql import SqlStore
 from telegemini.storage.statements import quota_params, store_statements
-from telegemini.storage.tables import activity, conversations, inbox, quota_usage, transcript_turns
+from telegemini.storage.tables import (
+    activity,
+    conversations,
+    inbox,
+    preferences,
+    quota_usage,
+    transcript_turns,
+    users,
+)
 
 AT = datetime(2026, 12, 3, 8, 0, 0, tzinfo=UTC)  # no microseconds: stored all the same
 SQL = store_statements("sqlite")
+INBOX = inbox_statements(False)
 TURNS = [
     {"chat_id": -100, "thread_id": 7, "role": role, "text": f"{role} words", "created_at": AT}
     for role in ("user", "model")
@@ -32,9 +41,26 @@ STEPS: list[tuple[str, Any, dict[str, Any] | list[dict[str, Any]]]] = [
     ("more turns", SQL.add_turns, TURNS),
     ("trim", SQL.trim, {"chat": -100, "thread": 7, "keep": 3}),
     ("read head", SQL.head, {"chat": -100, "thread": 7}),
-    ("finish", inbox_statements(False).finish_one, {"id": 1, "worker": "w"}),
+    ("finish", INBOX.finish_one, {"id": 1, "worker": "w"}),
+    ("put", INBOX.put, {"update_id": 2, "chat_id": -100, "thread_id": 7, "payload": "{}",
+                        "media_group": None, "state": "pending", "attempts": 0, "received_at": AT}),
+    ("put again", INBOX.put, {"update_id": 2, "chat_id": -100, "thread_id": 7, "payload": "{}",
+                              "media_group": None, "state": "pending", "attempts": 0,
+                              "received_at": AT}),
+    ("candidates", INBOX.candidates, {"now": AT, "quiet_since": AT, "limit": 16}),
+    ("claim", INBOX.claim_one, {"id": 2, "now": AT, "worker": "w", "until": AT}),
+    ("claim again", INBOX.claim_one, {"id": 2, "now": AT, "worker": "w", "until": AT}),
+]  # fmt: skip
+USER = {"id": 5, "username": "Ann", "username_key": "ann", "first_name": "Ann",
+        "language_code": "en", "now": AT}  # fmt: skip
+# Rows read by name, with each type as SQLAlchemy reads it (times, flags).
+FETCHED: list[tuple[str, Any, dict[str, Any]]] = [
+    ("new user", SQL.remember_user, USER),
+    ("known user, privately", SQL.remember_private_user, {**USER, "first_name": "Anna"}),
+    ("preferences", SQL.preferences, {"chat": -100, "user": 5}),
+    ("no preferences", SQL.preferences, {"chat": -100, "user": 6}),
 ]
-TABLES = (quota_usage, activity, conversations, transcript_turns, inbox)
+TABLES = (quota_usage, activity, conversations, transcript_turns, inbox, users, preferences)
 
 
 async def run_steps(tmp_path: Path, name: str, *, straight: bool) -> list[Any]:
@@ -46,6 +72,11 @@ async def run_steps(tmp_path: Path, name: str, *, straight: bool) -> list[Any]:
             "INSERT INTO inbox (update_id, chat_id, thread_id, payload, state, attempts,"
             " received_at, claimed_by) VALUES (1, -100, 7, '{}', 'processing', 1,"
             " '2026-12-03 07:00:00.000000', 'w')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO preferences (chat_id, user_id, mode, voice_replies, expressive,"
+            " show_thinking, updated_at) VALUES (-100, 5, 'tutor', 1, 0, 1,"
+            " '2026-12-03 07:00:00.000000')"
         )
         for label, statement, params in STEPS:
             if isinstance(params, list):
@@ -59,6 +90,13 @@ async def run_steps(tmp_path: Path, name: str, *, straight: bool) -> list[Any]:
             else:
                 result = conn.execute(statement, params)
                 seen.append((label, [tuple(r) for r in result] if result.returns_rows else []))
+        for label, statement, params in FETCHED:
+            rows = (
+                driver.fetch(conn, statement, params)
+                if straight
+                else conn.execute(statement, params).all()
+            )
+            seen.append((label, [(tuple(r), tuple(r._fields)) for r in rows]))
         for table in TABLES:
             seen.append((table, conn.execute(select(table)).all()))
 
@@ -78,3 +116,16 @@ async def test_the_driver_leaves_and_returns_what_sqlalchemy_does(tmp_path):
     assert outcomes["read head"] == [("h1",)]
     assert len(outcomes[transcript_turns]) == 3
     assert outcomes[conversations][0].updated_at == AT.replace(tzinfo=None)  # SQLite's naive UTC
+    assert outcomes["put"] == [(2,)]
+    assert outcomes["put again"] == []
+    assert outcomes["candidates"] == [(2, -100, 7, None)]
+    assert outcomes["claim"] == [(2, "{}", 1, None)]
+    assert outcomes["claim again"] == []
+    [(user, names)] = outcomes["known user, privately"]
+    known = dict(zip(names, user, strict=True))
+    assert known["first_name"] == "Anna"
+    assert known["private_chat"] is True
+    assert known["created_at"] == AT.replace(tzinfo=None)  # a datetime, as SQLAlchemy reads it
+    [(prefs, names)] = outcomes["preferences"]
+    assert dict(zip(names, prefs, strict=True))["show_thinking"] is True
+    assert outcomes["no preferences"] == []
