@@ -68,6 +68,8 @@ _BLANKS = re.compile(r"\n{3,}")
 def strip_audio_tags(text: str) -> str:
     """The text as shown: known vocal events (angle or square brackets), square-bracket delivery
     tags and the tone marker removed."""
+    if "<" not in text and "[" not in text:  # nothing to remove (most answers): no regex scans
+        return text.strip()
     text = _TONE.sub("", text)
     if _TONE_START.match(text):  # a draft that has only begun its marker
         return ""

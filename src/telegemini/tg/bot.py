@@ -85,6 +85,9 @@ def build_hot_types(bot: Bot) -> None:
     )
     from aiogram.types import Update
 
+    from telegemini.tg.post_init import flatten
+
+    flatten()  # every aiogram class is imported by now (the methods through ``Bot``)
     context = {"bot": bot}
     Update.model_validate({"update_id": 1, "message": _SAMPLE_MESSAGE}, context=context)
     Update.model_validate(

@@ -107,13 +107,13 @@ class _Finder(importlib.abc.MetaPathFinder):
         if loader is None:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or spec.loader is None or not _versions_checked():
+        if spec is None or spec.loader is None or not versions_checked():
             return spec
         spec.loader = loader(spec.loader)
         return spec
 
 
-def _versions_checked() -> bool:
+def versions_checked() -> bool:
     """Only on the versions this was measured and tested with; elsewhere aiogram's own way."""
     from importlib.metadata import PackageNotFoundError, version
 
