@@ -11,6 +11,7 @@ from aiogram import Bot
 from aiogram.types import Chat, Message
 
 from telegemini.core.models import Activity, ChatRef, ChatType, Reply
+from telegemini.tg.bot import SendMessageForId, Sent
 from telegemini.tg.feedback import EarlyTyping
 from telegemini.tg.render import TelegramChatOutput
 
@@ -34,6 +35,12 @@ class ActionBot:
         return Message(
             message_id=1, date=datetime.now(UTC), chat=Chat(id=chat_id, type="private"), text=text
         )
+
+    async def __call__(self, method: Any) -> Sent:
+        """``bot(method)``, as the replies are sent (for their id)."""
+        assert isinstance(method, SendMessageForId)
+        await self.send_message(int(method.chat_id), method.text)
+        return Sent(message_id=1)
 
 
 def message(
