@@ -64,6 +64,14 @@ def _entities(entities: Sequence[Entity]) -> list[MessageEntity] | None:
     ]
 
 
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    """Until ``stop`` is set or ``seconds`` have passed (in this task: ``wait_for`` would make
+    one more task per wait)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+
+
 def _keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return _keyboard_of(reply.buttons)
 
@@ -135,8 +143,7 @@ class TelegramChatOutput:
         shown = self._early_shown()
         if kind is Activity.TYPING and shown is not None and shown.age < ACTION_REFRESH:
             # Already "typing…" since the message came in: carry on from there.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), ACTION_REFRESH - shown.age)
+            await _wait(stop, ACTION_REFRESH - shown.age)
         while not stop.is_set():
             try:
                 await self._bot.send_chat_action(
@@ -144,8 +151,7 @@ class TelegramChatOutput:
                 )
             except TelegramAPIError as exc:
                 log.debug("chat action failed in %s: %s", self._chat.id, exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), ACTION_REFRESH)
+            await _wait(stop, ACTION_REFRESH)
 
     async def draft(self, text: str, *, thinking: str = "") -> None:
         if not self.can_stream:
