@@ -65,6 +65,9 @@ def ping_when_idle(engine: AsyncEngine) -> None:
 _sqlite: WeakKeyDictionary[Engine, SqliteThread] = WeakKeyDictionary()
 _on_loop: WeakKeyDictionary[Engine, SqliteOnLoop] = WeakKeyDictionary()
 _postgres: WeakKeyDictionary[Engine, PostgresGroups] = WeakKeyDictionary()
+# The last engine served on a loop and its runner: most transactions find it here, without the
+# weak dictionaries' lookups (each makes a weak reference to its key).
+_latest: tuple[AsyncEngine, SqliteOnLoop] | None = None
 
 
 async def run(
@@ -73,6 +76,14 @@ async def run(
     """Run ``work`` as one transaction (committed when it returns, rolled back if it raises).
     ``alone``: never grouped with others (migrations: DDL, locks and pragmas). ``slow``: it may
     read or write many rows (SQLite then runs it off the event loop)."""
+    latest = _latest
+    if (
+        latest is not None
+        and latest[0] is engine
+        and latest[1].loop is asyncio.get_running_loop()
+        and not (alone or slow)
+    ):
+        return await latest[1].run(work)
     if engine.dialect.name == "sqlite":
         thread = _sqlite.get(engine.sync_engine)
         if thread is None:
@@ -92,6 +103,7 @@ async def run(
 def _loop_runner(engine: AsyncEngine, thread: SqliteThread) -> SqliteOnLoop | None:
     """The engine's runner on this event loop; None when it serves another loop, which still
     runs (its connection belongs to that loop's thread: this loop's work goes to the thread)."""
+    global _latest
     loop = asyncio.get_running_loop()
     runner = _on_loop.get(engine.sync_engine)
     if runner is not None and runner.loop is not loop:
@@ -101,11 +113,15 @@ def _loop_runner(engine: AsyncEngine, thread: SqliteThread) -> SqliteOnLoop | No
         runner = None
     if runner is None:
         runner = _on_loop[engine.sync_engine] = SqliteOnLoop(engine.url, thread)
+    _latest = (engine, runner)
     return runner
 
 
 async def close(engine: AsyncEngine) -> None:
     """Close SQLite's connections and thread (if any), then the engine's pool."""
+    global _latest
+    if _latest is not None and _latest[0] is engine:
+        _latest = None
     runner = _on_loop.pop(engine.sync_engine, None)
     if runner is not None:
         runner.close()
