@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -99,11 +99,12 @@ class MeteredChatModel:
         self._metrics = metrics
         self._model = model
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[ChatEvent, None]:
         started = time.perf_counter()
         try:
-            async for event in self._inner.stream(request):
-                yield event
+            async with contextlib.aclosing(self._inner.stream(request)) as events:
+                async for event in events:
+                    yield event
         except Exception as exc:
             self._metrics.gemini_errors.labels(self._model, type(exc).__name__).inc()
             raise

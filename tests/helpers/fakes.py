@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from telegemini.core.models import (
@@ -58,7 +58,7 @@ class FakeChatModel:
         call = ToolCall(call_id=f"call-{len(self.script)}", name=name, arguments=arguments)
         self.script.append(ScriptedAnswer([], calls=[call]))
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[ChatEvent, None]:
         self.history.append(request)
         if request.previous_id in self.expired:
             raise ConversationExpired(request.previous_id or "")

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -14,6 +14,7 @@ from telegemini.core.models import (
     Activity,
     Budget,
     ChatCompleted,
+    ChatEvent,
     ChatKey,
     ChatRequest,
     Part,
@@ -328,7 +329,15 @@ class ChatService:
         started: list[str] = []
 
         async def consume() -> tuple[ChatCompleted, list[ToolCall]]:
-            async for event in self._model.stream(request):
+            # Closed here when it returns before the stream's end: left to the garbage
+            # collector, each generator of the chain would be closed by a task of its own.
+            async with contextlib.aclosing(self._model.stream(request)) as events:
+                return await read(events)
+
+        async def read(
+            events: AsyncGenerator[ChatEvent, None],
+        ) -> tuple[ChatCompleted, list[ToolCall]]:
+            async for event in events:
                 if isinstance(event, TextDelta):
                     pieces.append(event.text)
                     if streaming and throttle.due():

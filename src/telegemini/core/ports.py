@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Protocol
 
@@ -45,8 +45,9 @@ from telegemini.core.offers import (
 class ChatModel(Protocol):
     """A conversational model with server-side memory chained by interaction ids."""
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
-        """Yield ``TextDelta``s then one ``ChatCompleted``.
+    def stream(self, request: ChatRequest) -> AsyncGenerator[ChatEvent, None]:
+        """Yield ``TextDelta``s then one ``ChatCompleted``. A caller that stops early closes it
+        (``aclose``), which closes the request.
 
         Raises ``ConversationExpired`` when ``request.previous_id`` is unknown, and the other
         ``UserFacingError``s of ``telegemini.errors`` for refusals and upstream failures.

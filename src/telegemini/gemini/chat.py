@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from telegemini.core.models import (
@@ -100,7 +101,7 @@ class GeminiChatModel:
         self._retry = retry or RetryPolicy()
         self._generation_config = generation_config
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatEvent]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[ChatEvent, None]:
         if request.tool_results:
             new_input = [
                 {
@@ -157,11 +158,13 @@ class GeminiChatModel:
             try:
                 # Each attempt gets what is left of the answer's time: a model that hangs is
                 # given up on when the user's wait is over, not three timeouts later.
-                async for event in self._stream_once(body, seconds=min(self._timeout, left)):
-                    if not emitted and budget.left() <= 0:  # a stream that is writing goes on
-                        raise UpstreamTimeout("no answer began in time")  # noqa: TRY301 - mapped below like the SDK's own
-                    emitted = emitted or isinstance(event, TextDelta | ToolCall)
-                    yield event
+                once = self._stream_once(body, seconds=min(self._timeout, left))
+                async with contextlib.aclosing(once) as events:
+                    async for event in events:
+                        if not emitted and budget.left() <= 0:  # a stream that is writing goes on
+                            raise UpstreamTimeout("no answer began in time")  # noqa: TRY301 - mapped below like the SDK's own
+                        emitted = emitted or isinstance(event, TextDelta | ToolCall)
+                        yield event
                 return
             except Exception as exc:
                 error = map_exception(exc, model=("CHAT_MODEL", self._model))
@@ -185,57 +188,59 @@ class GeminiChatModel:
 
     async def _stream_once(
         self, body: dict[str, Any], *, seconds: float
-    ) -> AsyncIterator[ChatEvent]:
+    ) -> AsyncGenerator[ChatEvent, None]:
         interaction_id: str | None = None
         pieces: list[str] = []
         calls: dict[int, dict[str, Any]] = {}  # function calls being streamed, by step index
         sources: list[Source] = []
         pages: list[Source] = []  # read with URL context, in order
         model = ("CHAT_MODEL", self._model)
-        async for event in self._streams.events(body, seconds=seconds, model=model):
-            kind = event.get("event_type")
-            if kind == "interaction.created":
-                interaction_id = _dict(event.get("interaction")).get("id") or interaction_id
-                if interaction_id:
-                    yield Started(interaction_id)
-            elif kind == "step.start":
-                step = _dict(event.get("step"))
-                step_type = step.get("type")
-                if step_type in _SEARCH_STEPS:
-                    yield Searching()
-                elif step_type == "url_context_result":
-                    pages.extend(_pages_read(step))
-                elif step_type == "function_call":
-                    calls[event.get("index", -1)] = {
-                        "id": step.get("id"),
-                        "name": step.get("name"),
-                        "arguments": dict(step.get("arguments") or {}),
-                        "streamed": "",
-                    }
-            elif kind == "step.delta":
-                delta = _dict(event.get("delta"))
-                delta_type = delta.get("type")
-                if delta_type == "text" and delta.get("text"):
-                    pieces.append(delta["text"])
-                    yield TextDelta(delta["text"])
-                elif delta_type == "thought_summary":
-                    summary = _dict(delta.get("content")).get("text")
-                    if summary:
-                        yield Thinking(summary)
-                elif delta_type == "arguments_delta" and event.get("index") in calls:
-                    calls[event["index"]]["streamed"] += delta.get("arguments") or ""
-                elif delta_type == "text_annotation_delta":
-                    sources.extend(_sources(delta.get("annotations")))
-                elif delta_type == "url_context_result":
-                    pages.extend(_pages_read(delta))
-            elif kind == "step.stop" and event.get("index") in calls:
-                yield _tool_call(calls.pop(event["index"]))
-            elif kind == "interaction.completed":
-                interaction = _dict(event.get("interaction"))
-                interaction_id = interaction.get("id") or interaction_id
-                _raise_for_status(interaction.get("status"), interaction)
-            elif kind == "error":
-                raise _error_event(_dict(event.get("error")))
+        streamed = self._streams.events(body, seconds=seconds, model=model)
+        async with contextlib.aclosing(streamed) as events:
+            async for event in events:
+                kind = event.get("event_type")
+                if kind == "interaction.created":
+                    interaction_id = _dict(event.get("interaction")).get("id") or interaction_id
+                    if interaction_id:
+                        yield Started(interaction_id)
+                elif kind == "step.start":
+                    step = _dict(event.get("step"))
+                    step_type = step.get("type")
+                    if step_type in _SEARCH_STEPS:
+                        yield Searching()
+                    elif step_type == "url_context_result":
+                        pages.extend(_pages_read(step))
+                    elif step_type == "function_call":
+                        calls[event.get("index", -1)] = {
+                            "id": step.get("id"),
+                            "name": step.get("name"),
+                            "arguments": dict(step.get("arguments") or {}),
+                            "streamed": "",
+                        }
+                elif kind == "step.delta":
+                    delta = _dict(event.get("delta"))
+                    delta_type = delta.get("type")
+                    if delta_type == "text" and delta.get("text"):
+                        pieces.append(delta["text"])
+                        yield TextDelta(delta["text"])
+                    elif delta_type == "thought_summary":
+                        summary = _dict(delta.get("content")).get("text")
+                        if summary:
+                            yield Thinking(summary)
+                    elif delta_type == "arguments_delta" and event.get("index") in calls:
+                        calls[event["index"]]["streamed"] += delta.get("arguments") or ""
+                    elif delta_type == "text_annotation_delta":
+                        sources.extend(_sources(delta.get("annotations")))
+                    elif delta_type == "url_context_result":
+                        pages.extend(_pages_read(delta))
+                elif kind == "step.stop" and event.get("index") in calls:
+                    yield _tool_call(calls.pop(event["index"]))
+                elif kind == "interaction.completed":
+                    interaction = _dict(event.get("interaction"))
+                    interaction_id = interaction.get("id") or interaction_id
+                    _raise_for_status(interaction.get("status"), interaction)
+                elif kind == "error":
+                    raise _error_event(_dict(event.get("error")))
         if not interaction_id:
             raise UpstreamUnavailable("stream ended without an interaction id")
         yield ChatCompleted(

@@ -13,8 +13,9 @@ read back, and fails when the pinned SDK's URL, headers or event shapes move.
 
 from __future__ import annotations
 
+import contextlib
 import platform
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from importlib.metadata import version
 from typing import Any
 
@@ -51,7 +52,7 @@ class InteractionStreams:
 
     async def events(
         self, body: Mapping[str, Any], *, seconds: float, model: Model = None
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """The events of one streamed interaction, in order. ``seconds`` bounds the connection
         and each wait for more of the stream. An HTTP error is raised as our error (``model``
         names the setting for a 404 about the model); leaving the iteration early closes the
@@ -69,8 +70,9 @@ class InteractionStreams:
                     response.headers,
                     model=model,
                 )
-            async for event in _sse_events(response.content):
-                yield event
+            async with contextlib.aclosing(_sse_events(response.content)) as events:
+                async for event in events:
+                    yield event
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -84,7 +86,7 @@ class InteractionStreams:
             await self._session.close()
 
 
-async def _sse_events(content: aiohttp.StreamReader) -> AsyncIterator[Event]:
+async def _sse_events(content: aiohttp.StreamReader) -> AsyncGenerator[Event, None]:
     """JSON objects from the ``data:`` fields of server-sent events (blank-line separated)."""
     buffer = b""
     async for chunk in content.iter_any():

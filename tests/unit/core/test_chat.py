@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
+from typing import Any
 
 import pytest
 
@@ -167,3 +170,25 @@ async def test_a_stop_for_another_answer_changes_nothing(model, store):
     assert await service.answer(KEY, [TextPart("hi")], out) == "all done"
     assert not await stops.request(KEY, out.draft_id)  # finished: unaffected
     assert [r.text for r in out.sent] == ["all done"]
+
+
+async def test_the_models_stream_is_closed_once_the_answer_is_complete(model, store):
+    # Left to the garbage collector, an unfinished stream is closed later by a task of its own
+    # (one per generator of the chain), and its request stays open until then.
+    left_open: list[str] = []
+    hooks = sys.get_asyncgen_hooks()
+
+    def finalizer(generator: Any) -> None:
+        left_open.append(generator.__qualname__)
+        hooks.finalizer(generator)
+
+    sys.set_asyncgen_hooks(firstiter=hooks.firstiter, finalizer=finalizer)
+    try:
+        model.enqueue("Hello")
+        out = FakeChatOutput()
+        await service(model, store).answer(KEY, [TextPart("hi")], out)
+        gc.collect()
+    finally:
+        sys.set_asyncgen_hooks(*hooks)
+    assert out.texts == ["Hello"]
+    assert left_open == []
