@@ -24,6 +24,15 @@ from telegemini.storage.tables import (
     users,
 )
 
+# The columns a ``UserRecord`` is made of (not the times a user was first and last seen).
+USER_RECORD = tuple(
+    users.c[name]
+    for name in (
+        "id", "first_name", "username", "language_code", "tier", "banned", "allowed",
+        "verified", "private_chat", "blocked_bot", "notices", "tier_pinned", "premium_until",
+    )
+)  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class StoreStatements:
@@ -104,7 +113,7 @@ def store_statements(dialect: str) -> StoreStatements:
                 id=bindparam("id", type_=users.c.id.type), created_at=now, seen_at=now, **values
             )
             .on_conflict_do_update(index_elements=["id"], set_=updates)
-            .returning(*users.c)
+            .returning(*USER_RECORD)
         )
 
     counter = insert(activity)

@@ -125,7 +125,9 @@ async def test_the_driver_leaves_and_returns_what_sqlalchemy_does(tmp_path):
     known = dict(zip(names, user, strict=True))
     assert known["first_name"] == "Anna"
     assert known["private_chat"] is True
-    assert known["created_at"] == AT.replace(tzinfo=None)  # a datetime, as SQLAlchemy reads it
+    assert known["premium_until"] is None
     [(prefs, names)] = outcomes["preferences"]
-    assert dict(zip(names, prefs, strict=True))["show_thinking"] is True
+    read = dict(zip(names, prefs, strict=True))
+    assert read["show_thinking"] is True
+    assert read["updated_at"] == AT.replace(hour=7, tzinfo=None)  # read as SQLAlchemy reads it
     assert outcomes["no preferences"] == []
