@@ -6,22 +6,22 @@ several instances, ``redis_stops.RedisStopSignals`` passes them on.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterator
 
 from telegemini.core.models import ChatKey
+from telegemini.core.ports import StopFlag
 
 
 class MemoryStopSignals:
     """``StopSignals`` within one process."""
 
     def __init__(self) -> None:
-        self._writing: dict[ChatKey, tuple[int | None, asyncio.Event]] = {}
+        self._writing: dict[ChatKey, tuple[int | None, StopFlag]] = {}
 
     @contextlib.contextmanager
-    def watch(self, key: ChatKey, draft_id: int | None) -> Iterator[asyncio.Event]:
-        event = asyncio.Event()
+    def watch(self, key: ChatKey, draft_id: int | None) -> Iterator[StopFlag]:
+        event = StopFlag()
         self._writing[key] = (draft_id, event)
         try:
             yield event

@@ -29,7 +29,7 @@ from telegemini.core.models import (
     ToolSpec,
 )
 from telegemini.core.modes import ASSISTANT
-from telegemini.core.ports import ChatModel, ChatOutput, StopSignals, Store
+from telegemini.core.ports import ChatModel, ChatOutput, StopFlag, StopSignals, Store
 from telegemini.core.sources import SearchLabels, footer
 from telegemini.core.speech import strip_audio_tags
 from telegemini.core.text import clip_utf16_start
@@ -367,14 +367,25 @@ class ChatService:
         # The stream runs as its own task so a stop ends it at once, whatever it is waiting for
         # (closing it closes the request: the model stops writing, and billing).
         writing = asyncio.ensure_future(consume())
-        stopping = asyncio.ensure_future(stop.wait())
-        try:
-            await asyncio.wait({writing, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-        if writing.done():
-            return writing.result()
-        writing.cancel()
+        if not isinstance(stop, StopFlag):  # a plain event: a task of its own waits on it
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({writing, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+            if writing.done():
+                return writing.result()
+            writing.cancel()
+        else:
+            forget = stop.on_set(writing.cancel)
+            try:
+                return await writing
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not stop.is_set() or (task is not None and task.cancelling()):
+                    raise  # cancelled from outside (a shutdown), not stopped
+            finally:
+                forget()
         with contextlib.suppress(asyncio.CancelledError):
             await writing
         raise AnswerStopped("".join(pieces), started[-1] if started else None)

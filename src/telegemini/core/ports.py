@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Protocol
 
@@ -267,11 +267,35 @@ class NoObserver:
         return None
 
 
+class StopFlag(asyncio.Event):
+    """The event a stop sets, which also calls back as it is set: the answer being written is
+    cancelled at once, with no task of its own waiting on the event."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._callbacks: list[Callable[[], object]] = []
+
+    def set(self) -> None:
+        if self.is_set():
+            return
+        super().set()
+        for callback in self._callbacks:
+            callback()
+
+    def on_set(self, callback: Callable[[], object]) -> Callable[[], None]:
+        """Call ``callback`` when the flag is set (at once if it is); the function returned
+        forgets it."""
+        if self.is_set():
+            callback()
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback)
+
+
 class StopSignals(Protocol):
     """Stop requests for the answer being written in a conversation (the Stop button under a
     streamed draft, or /stop), heard by whichever instance is writing it."""
 
-    def watch(self, key: ChatKey, draft_id: int | None) -> AbstractContextManager[asyncio.Event]:
+    def watch(self, key: ChatKey, draft_id: int | None) -> AbstractContextManager[StopFlag]:
         """While the block runs, a stop for ``key`` sets the event (a stop naming another
         ``draft_id`` is for another answer and is ignored)."""
         ...

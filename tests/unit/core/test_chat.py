@@ -192,3 +192,19 @@ async def test_the_models_stream_is_closed_once_the_answer_is_complete(model, st
         sys.set_asyncgen_hooks(*hooks)
     assert out.texts == ["Hello"]
     assert left_open == []
+
+
+async def test_an_answer_cancelled_from_outside_is_cancelled_not_taken_for_a_stop(model, store):
+    stops = MemoryStopSignals()
+    service = ChatService(model, store, ChatConfig(draft_interval=0, first_draft_after=0), stops)
+    model.enqueue_hanging("Once upon", " a time")
+    out = FakeChatOutput()
+    writing = asyncio.create_task(service.answer(KEY, [TextPart("a story")], out))
+    await _until(lambda: out.drafts, "a draft")
+
+    writing.cancel()  # a shutdown
+    with pytest.raises(asyncio.CancelledError):
+        await writing
+    assert model.closed_early == 1  # the model's stream was closed with it
+    assert out.sent == []  # no "(stopped)" answer
+    assert (await store.load_conversation(KEY)).head_id is None
