@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import subprocess
-import sys
 import weakref
 from collections.abc import AsyncIterator
 
@@ -17,6 +15,7 @@ from aiogram.types import ReplyParameters, User
 from telegemini.sandbox.fake_telegram import FakeTelegramServer, FakeUser
 from telegemini.settings import Settings
 from telegemini.tg.bot import SendMessageForId, make_bot, send_message_for_id
+from tests.helpers.probe import run_probe
 
 
 @contextlib.asynccontextmanager
@@ -83,8 +82,4 @@ print("ok")
 
 def test_what_an_answer_is_made_of_is_built_before_the_first_update():
     # Built on first use instead, the first rich answer stopped the event loop for ~60 ms.
-    probe = subprocess.run(  # noqa: S603 (our own interpreter, our own code)
-        [sys.executable, "-c", HOT_PROBE], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert probe.returncode == 0, probe.stderr[-3000:]
-    assert probe.stdout.strip() == "ok"
+    run_probe(HOT_PROBE)

@@ -3,11 +3,10 @@ patch fails loudly here when the versions it relies on change."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from importlib.metadata import version
 
 from telegemini.tg import lazy_types
+from tests.helpers.probe import run_probe
 
 PROBE = """
 import telegemini, aiogram.types as types
@@ -51,11 +50,7 @@ def test_the_versions_the_deferral_was_checked_with_are_the_installed_ones():
 
 
 def test_every_type_still_builds_and_validates_when_first_used():
-    probe = subprocess.run(  # noqa: S603 (our own interpreter, our own code)
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert probe.returncode == 0, probe.stderr[-3000:]
-    assert probe.stdout.strip() == "ok"
+    run_probe(PROBE)
 
 
 def test_aiogram_methods_built_at_import_find_the_deferred_types():

@@ -3,8 +3,7 @@ knows its bot, and the patch fails loudly here when the chain it replaces change
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from tests.helpers.probe import run_probe
 
 PROBE = """
 import telegemini, aiogram.types as types, aiogram.methods as methods
@@ -41,8 +40,4 @@ print("ok")
 
 
 def test_every_object_still_knows_its_bot_after_the_chains_are_flattened():
-    probe = subprocess.run(  # noqa: S603 (our own interpreter, our own code)
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert probe.returncode == 0, probe.stderr[-3000:]
-    assert probe.stdout.strip() == "ok"
+    run_probe(PROBE)
