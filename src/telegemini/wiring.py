@@ -75,7 +75,7 @@ from telegemini.tg.polling import LongPoller
 from telegemini.tg.pump import InboxPump
 from telegemini.tg.ratelimit import FloodHook, TelegramRateLimiter
 from telegemini.tg.rich import RichMessages
-from telegemini.tg.routes import build_dispatcher, feeder
+from telegemini.tg.routes import build_routes, feeder
 from telegemini.tg.webhook import WebhookServer, derived_secret
 
 Spawn = Callable[[Awaitable[None]], object]
@@ -368,7 +368,7 @@ def build(
         allowed_users=settings.allowed_user_ids,
         allowed_chats=settings.allowed_chat_ids,
     )
-    routes = build_dispatcher(assistant, early, rich, stops)
+    routes = build_routes(assistant, early, rich, stops)
     inbox = SqlInbox(store.engine)
     pump = InboxPump(
         inbox,

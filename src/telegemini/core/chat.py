@@ -235,7 +235,7 @@ class ChatService:
         return self._stops is not None and await self._stops.request(key)
 
     @contextlib.contextmanager
-    def _watch_stop(self, key: ChatKey, out: ChatOutput) -> Iterator[asyncio.Event | None]:
+    def _watch_stop(self, key: ChatKey, out: ChatOutput) -> Iterator[StopFlag | None]:
         if self._stops is None:
             yield None
             return
@@ -272,7 +272,7 @@ class ChatService:
         request: ChatRequest,
         out: ChatOutput,
         searching: str | None,
-        stop: asyncio.Event | None = None,
+        stop: StopFlag | None = None,
         thoughts: list[str] | None = None,
     ) -> tuple[ChatCompleted, list[ToolCall]]:
         """A search (or a page read) that fails must not cost the user the answer: ask again
@@ -318,7 +318,7 @@ class ChatService:
         request: ChatRequest,
         out: ChatOutput,
         searching: str | None = None,
-        stop: asyncio.Event | None = None,
+        stop: StopFlag | None = None,
         thoughts: list[str] | None = None,
     ) -> tuple[ChatCompleted, list[ToolCall]]:
         streaming = self._config.stream and out.can_stream
@@ -364,30 +364,19 @@ class ChatService:
 
         if stop is None:
             return await consume()
-        # The stream runs as its own task so a stop ends it at once, whatever it is waiting for
-        # (closing it closes the request: the model stops writing, and billing).
+        # The stream runs as its own task, which the stop flag cancels as it is set: a stop ends
+        # it at once, whatever it is waiting for (closing it closes the request: the model
+        # stops writing, and billing).
         writing = asyncio.ensure_future(consume())
-        if not isinstance(stop, StopFlag):  # a plain event: a task of its own waits on it
-            stopping = asyncio.ensure_future(stop.wait())
-            try:
-                await asyncio.wait({writing, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopping.cancel()
-            if writing.done():
-                return writing.result()
-            writing.cancel()
-        else:
-            forget = stop.on_set(writing.cancel)
-            try:
-                return await writing
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if not stop.is_set() or (task is not None and task.cancelling()):
-                    raise  # cancelled from outside (a shutdown), not stopped
-            finally:
-                forget()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writing
+        forget = stop.on_set(writing.cancel)
+        try:
+            return await writing
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not stop.is_set() or (task is not None and task.cancelling()):
+                raise  # cancelled from outside (a shutdown), not stopped
+        finally:
+            forget()
         raise AnswerStopped("".join(pieces), started[-1] if started else None)
 
 

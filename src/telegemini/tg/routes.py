@@ -117,7 +117,7 @@ class Routes:
             _log_failure(update.update_id, exc)
 
 
-def build_dispatcher(
+def build_routes(
     assistant: Assistant,
     early: EarlyTyping | None = None,
     rich: RichMessages | None = None,
