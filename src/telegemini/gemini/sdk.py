@@ -9,7 +9,6 @@ has not loaded it.
 from __future__ import annotations
 
 import asyncio
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from telegemini.settings import Settings
@@ -24,6 +23,7 @@ class LazyClient:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client: genai.Client | None = None
+        self._loading = asyncio.Lock()
 
     @property
     def aio(self) -> Any:
@@ -40,15 +40,30 @@ class LazyClient:
     def loaded(self) -> bool:
         return self._client is not None
 
+    async def load(self) -> None:
+        """Import the SDK, make the client and warm it up in a worker thread: ~0.6 s of imports
+        and ~0.1 s of first-call work (TLS settings, the Interactions client, its models) that
+        would otherwise stall the event loop, every chat, on the first voice reply, picture or
+        clip."""
+        async with self._loading:
+            if self._client is None:
+                self._client = await asyncio.to_thread(_warm_client, self._settings)
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aio.aclose()
 
 
+def _warm_client(settings: Settings) -> genai.Client:
+    from telegemini.gemini.client import make_client, warm_up  # the SDK, and our patches of it
+
+    client = make_client(settings)
+    warm_up(client)
+    return client
+
+
 async def ready(client: genai.Client | LazyClient) -> genai.Client | LazyClient:
-    """``client``, with the SDK imported first in a worker thread if it is not yet: ~0.4 s of
-    imports that would otherwise stall the event loop (every chat) on the first voice reply,
-    picture or clip."""
+    """``client``, loaded beside the event loop first if it is not yet (``LazyClient.load``)."""
     if isinstance(client, LazyClient) and not client.loaded:
-        await asyncio.to_thread(importlib.import_module, "telegemini.gemini.client")
+        await client.load()
     return client
