@@ -98,13 +98,17 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def commit() -> str:
-    """``git rev-parse --short HEAD``, with ``-dirty`` when the tree has changes."""
+    """``git rev-parse --short HEAD``, with ``-dirty`` when the tree has changes other than
+    this file's own output (a run's first module writes it, which must not mark the rest)."""
     try:
         head = _git("rev-parse", "--short", "HEAD")
-        dirty = _git("status", "--porcelain", "--untracked-files=no")
+        changed = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *_OUTPUT)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return f"{head}-dirty" if dirty else head
+    return f"{head}-dirty" if changed else head
+
+
+_OUTPUT = (":(exclude)bench/RESULTS.md", ":(exclude)bench/results.json")
 
 
 def _git(*args: str) -> str:
