@@ -129,6 +129,17 @@ async def burst(
         await fakes.stop()
 
 
+def warnings_of(report: dict[str, Any] | None) -> list[str]:
+    """The bot's WARNING and ERROR lines, but for the notice of every run that the fake has no
+    rich messages (it is started without them: the figures read answers' text)."""
+    log = (report or {}).get("log", "")
+    return [
+        line
+        for line in log.splitlines()
+        if (" WARNING " in line or " ERROR " in line) and "has no rich messages" not in line
+    ]
+
+
 def median_wall(outcomes: list[Outcome]) -> float:
     return statistics.median(o.wall for o in outcomes)
 
@@ -295,6 +306,8 @@ async def main() -> list[Figure]:
             print(
                 f"  {mode}, round {n + 1}: bare bot {bare[-1].wall:.2f} s, bot {bot[-1].wall:.2f} s"
             )
+            for line in warnings_of(bot[-1].report)[:5]:  # what a slow round may be explained by
+                print(f"    the bot logged: {line[:300]}")
         compared = comparison_figures(mode, bare, bot)
         for figure in compared:
             print(figure.line())
