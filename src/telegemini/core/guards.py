@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -145,7 +146,8 @@ class Guard:
         return datetime.fromtimestamp(self._clock(), self.config.timezone)
 
     def day(self) -> str:
-        return self.now().date().isoformat()
+        # Interned: the day is part of keys kept per user (the active-day marks), one copy each.
+        return sys.intern(self.now().date().isoformat())
 
     def resets_at(self) -> datetime:
         """The next midnight in the quota time zone."""

@@ -523,6 +523,10 @@ class SqlStore:
         return _image_job(row) if row is not None else None
 
 
+# Shared: most users have no notices, and each empty frozenset of their own took 216 bytes.
+NO_NOTICES: frozenset[str] = frozenset()
+
+
 def _user(row: Any) -> UserRecord:
     return UserRecord(
         id=int(row.id),
@@ -535,7 +539,7 @@ def _user(row: Any) -> UserRecord:
         verified=bool(row.verified),
         private_chat=bool(row.private_chat),
         blocked_bot=bool(row.blocked_bot),
-        notices=frozenset(n for n in row.notices.split(",") if n),
+        notices=frozenset(n for n in row.notices.split(",") if n) if row.notices else NO_NOTICES,
         tier_pinned=bool(row.tier_pinned),
         premium_until=epoch(row.premium_until) if row.premium_until is not None else None,
     )
