@@ -130,14 +130,17 @@ async def burst(
 
 
 def warnings_of(report: dict[str, Any] | None) -> list[str]:
-    """The bot's WARNING and ERROR lines, but for the notice of every run that the fake has no
-    rich messages (it is started without them: the figures read answers' text)."""
+    """The bot's WARNING and ERROR lines, but for two notices of every run: the fake has no rich
+    messages (the figures read answers' text), and the webhook's URL is plain http."""
     log = (report or {}).get("log", "")
     return [
         line
         for line in log.splitlines()
-        if (" WARNING " in line or " ERROR " in line) and "has no rich messages" not in line
+        if (" WARNING " in line or " ERROR " in line) and not any(n in line for n in _EVERY_RUN)
     ]
+
+
+_EVERY_RUN = ("has no rich messages", "WEBHOOK_URL is not https")
 
 
 def median_wall(outcomes: list[Outcome]) -> float:
