@@ -9,12 +9,15 @@ has not loaded it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 from telegemini.settings import Settings
 
 if TYPE_CHECKING:
     from google import genai
+
+log = logging.getLogger(__name__)
 
 
 class LazyClient:
@@ -58,7 +61,10 @@ def _warm_client(settings: Settings) -> genai.Client:
     from telegemini.gemini.client import make_client, warm_up  # the SDK, and our patches of it
 
     client = make_client(settings)
-    warm_up(client)
+    try:
+        warm_up(client)
+    except Exception:  # only a head start: the SDK builds what it needs on its first call anyway
+        log.warning("could not warm up the Gemini SDK; its first call will", exc_info=True)
     return client
 
 

@@ -91,3 +91,21 @@ def test_the_first_call_finds_the_sdk_warm_its_models_built_beside_the_loop():
     voice reply. ``LazyClient.load`` builds them in its worker thread. Fails when google-genai
     starts building other models (the warm-up in ``gemini/client.py`` must follow it)."""
     run_probe(WARM_PROBE)
+
+
+async def test_a_warm_up_that_fails_still_leaves_a_working_client(monkeypatch, caplog):
+    """The warm-up reaches into the SDK's internals; if another SDK version moved them, speech,
+    pictures and clips must still work (their first call then builds what it needs)."""
+    from telegemini.gemini import client as patched
+    from telegemini.gemini.sdk import LazyClient
+    from telegemini.settings import Settings
+
+    def moved(_client: object) -> None:
+        raise AttributeError("module 'serializers' has no attribute 'create_model'")
+
+    monkeypatch.setattr(patched, "warm_up", moved)
+    lazy = LazyClient(Settings(_env_file=None, google_api_key="k"))
+    await lazy.load()
+    assert lazy.loaded
+    assert lazy.aio.interactions is not None
+    assert "could not warm up the Gemini SDK" in caplog.text
