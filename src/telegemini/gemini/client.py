@@ -13,20 +13,22 @@ from pydantic import ConfigDict
 
 from telegemini.settings import Settings
 
-_MODELS: dict[tuple[str, Any], Any] = {}
+_MODELS: dict[tuple[str, Any, Any], Any] = {}
 
 
 def _cached_create_model(name: str, /, **fields: Any) -> Any:
     """google-genai 3.x's request encoder and response decoder build a fresh pydantic model class
     for every request, every response and every streamed event (``serializers.marshal_json`` and
     ``unmarshal`` call ``create_model``), which measured about a third of the bot's CPU per
-    answer. The class depends only on the name and the target type, so build it once."""
+    answer. The class depends only on the name, the target type and the configuration, so build
+    it once (``warm_up`` builds some ahead: with another configuration than the SDK's, the SDK
+    would build its own)."""
     if name not in ("Marshaller", "Unmarshaller") or set(fields) != {"body", "__config__"}:
         return _ORIGINAL_CREATE_MODEL(name, **fields)
-    key = (name, fields["body"][0])
     try:
+        key = (name, fields["body"][0], frozenset(fields["__config__"].items()))
         model = _MODELS.get(key)
-    except TypeError:  # an unhashable type: build it every time, as the SDK does
+    except (TypeError, AttributeError):  # unhashable: build it every time, as the SDK does
         return _ORIGINAL_CREATE_MODEL(name, **fields)
     if model is None:
         model = _MODELS[key] = _ORIGINAL_CREATE_MODEL(name, **fields)
